@@ -1,0 +1,1 @@
+"""FastAPI service: OGC API – Features, planning, progress and maps over a store."""

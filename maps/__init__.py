@@ -1,0 +1,1 @@
+"""Offline folium/Leaflet rendering of the plan and progress maps."""
