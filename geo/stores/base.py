@@ -1,0 +1,301 @@
+"""The store interface: one behaviour over SQLite (embedded default) and PostGIS.
+
+Rows travel as GeoDataFrames in EPSG:4490 whose columns are the layer's columns from :mod:`geo.model`, plus
+``fid``, ``version``, ``extra`` (other properties kept from the source) and, for communities, ``retired`` and
+``merged_into``. Both stores return the same frames for the same data: same columns, same dtypes, same order (by
+``fid``), byte-identical geometry (WKB round trip).
+"""
+
+from __future__ import annotations
+
+import json
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection, Engine, MetaData, Table, and_, func, select, text
+from sqlalchemy import inspect as sa_inspect
+
+from geo.errors import NotFoundError
+from geo.model import LAYERS, SPATIAL_LAYERS, STORAGE_EPSG
+from geo.stores.schema import build_metadata
+
+BBox = tuple[float, float, float, float]
+_MIGRATIONS = Path(__file__).with_name("migrations")
+_PANDAS_TYPES = {"text": "object", "int": "Int64", "float": "float64", "bool": "boolean", "json": "object"}
+
+
+def layer_columns(layer: str) -> list[str]:
+    """Stored attribute columns of a spatial layer, in table order (without geometry)."""
+    cols = ["fid", *LAYERS[layer].column_names, "extra", "version"]
+    if layer == "communities":
+        cols += ["retired", "merged_into"]
+    return cols
+
+
+def dumps_json(value: Any) -> str | None:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+
+
+class Store(ABC):
+    """Data access shared by both back ends; subclasses supply the spatial SQL and the bulk loader."""
+
+    dialect: str
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.metadata: MetaData = build_metadata(self.dialect)
+        self.tables: Mapping[str, Table] = self.metadata.tables
+
+    # -- lifecycle -------------------------------------------------------------------------------------------
+    def migrate(self) -> None:
+        """Bring the schema to the newest Alembic revision (idempotent)."""
+        cfg = Config()
+        cfg.set_main_option("script_location", str(_MIGRATIONS))
+        with self.engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+
+    def is_initialised(self) -> bool:
+        return sa_inspect(self.engine).has_table("communities")
+
+    @contextmanager
+    def begin(self) -> Iterator[Connection]:
+        """One transaction: everything inside commits together or not at all."""
+        with self.engine.begin() as conn:
+            yield conn
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+    # -- writing ---------------------------------------------------------------------------------------------
+    def write_layer(self, conn: Connection, layer: str, gdf: gpd.GeoDataFrame) -> int:
+        """Insert rows (geometry already valid, 2D, EPSG:4490) inside the caller's transaction."""
+        if gdf.empty:
+            return 0
+        cols = [c for c in layer_columns(layer) if c not in ("fid", "version", "retired", "merged_into")]
+        frame = pd.DataFrame({c: gdf[c] if c in gdf.columns else None for c in cols}, index=gdf.index)
+        frame["extra"] = frame["extra"].map(dumps_json)
+        for c in LAYERS[layer].columns:
+            if c.type != "text":
+                frame[c.name] = frame[c.name].astype(_PANDAS_TYPES[c.type])
+        self._bulk_insert(conn, layer, frame, shapely.set_srid(np.asarray(gdf.geometry.values), STORAGE_EPSG))
+        return len(frame)
+
+    @abstractmethod
+    def _bulk_insert(self, conn: Connection, layer: str, frame: pd.DataFrame, geoms: np.ndarray) -> None:
+        """Insert ``frame`` with ``geoms`` (EPSG:4490) as fast as the back end allows."""
+
+    def delete_all(self, conn: Connection, layer: str) -> None:
+        conn.execute(self.tables[layer].delete())
+
+    def existing_ids(self, conn: Connection, layer: str, ids: Sequence[str]) -> list[str]:
+        table = self.tables[layer]
+        found: list[str] = []
+        for start in range(0, len(ids), 5000):
+            chunk = list(ids[start : start + 5000])
+            found += conn.execute(select(table.c.id).where(table.c.id.in_(chunk))).scalars().all()
+        return sorted(found)
+
+    def update_columns(self, conn: Connection, layer: str, values: pd.DataFrame) -> int:
+        """Set columns of existing rows by ``id`` (``values`` has an ``id`` column and the columns to set)."""
+        if values.empty:
+            return 0
+        table = self.tables[layer]
+        cols = [c for c in values.columns if c != "id"]
+        stmt = table.update().where(table.c.id == _bind("b_id")).values({c: _bind(f"b_{c}") for c in cols})
+        rows = [
+            {f"b_{k}": _py(v) for k, v in rec.items()}
+            for rec in values.to_dict(orient="records")
+        ]
+        conn.execute(stmt, rows)
+        return len(rows)
+
+    def write_table(self, conn: Connection, name: str, frame: pd.DataFrame) -> int:
+        """Insert plain (non-spatial) rows such as survey answers."""
+        if frame.empty:
+            return 0
+        table = self.tables[name]
+        rows = [{k: _py(v) for k, v in rec.items() if k in table.c} for rec in frame.to_dict(orient="records")]
+        conn.execute(table.insert(), rows)
+        return len(rows)
+
+    # -- reading ---------------------------------------------------------------------------------------------
+    def read_layer(
+        self,
+        layer: str,
+        *,
+        bbox: BBox | None = None,
+        filters: Mapping[str, Any] | None = None,
+        ids: Sequence[str] | None = None,
+        include_retired: bool = False,
+        conn: Connection | None = None,
+    ) -> gpd.GeoDataFrame:
+        """Rows of a layer in EPSG:4490, ordered by ``fid``; ``bbox`` keeps those intersecting it."""
+        if layer not in SPATIAL_LAYERS:
+            raise NotFoundError(f"未知图层：{layer}", f"unknown layer: {layer}")
+        table = self.tables[layer]
+        cols = layer_columns(layer)
+        stmt = select(*(table.c[c] for c in cols), self._geom_out(table).label("geom"))
+        conds = self._conditions(table, bbox=bbox, filters=filters, ids=ids, include_retired=include_retired)
+        stmt = stmt.where(and_(*conds)).order_by(table.c.fid)
+        if conn is None:
+            with self.engine.connect() as own:
+                rows = own.execute(stmt).all()
+        else:
+            rows = conn.execute(stmt).all()
+        return self._frame(layer, cols, rows, bbox=bbox)
+
+    def iter_layer(self, layer: str, *, batch_size: int = 20_000, **kwargs: Any) -> Iterator[gpd.GeoDataFrame]:
+        """Batches by ``fid`` (keyset pagination), so an export never holds the whole layer in memory."""
+        table = self.tables[layer]
+        cols = layer_columns(layer)
+        last = 0
+        while True:
+            stmt = (
+                select(*(table.c[c] for c in cols), self._geom_out(table).label("geom"))
+                .where(and_(table.c.fid > last, *self._conditions(table, **kwargs)))
+                .order_by(table.c.fid)
+                .limit(batch_size)
+            )
+            with self.engine.connect() as conn:
+                rows = conn.execute(stmt).all()
+            if not rows:
+                return
+            last = rows[-1][0]
+            yield self._frame(layer, cols, rows, bbox=kwargs.get("bbox"))
+
+    def count(self, layer: str, *, bbox: BBox | None = None, filters: Mapping[str, Any] | None = None) -> int:
+        if bbox is not None and self.dialect == "sqlite":
+            return len(self.read_layer(layer, bbox=bbox, filters=filters))
+        table = self.tables[layer]
+        conds = self._conditions(table, bbox=bbox, filters=filters)
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(table).where(and_(*conds))).scalar_one())
+
+    def counts(self) -> dict[str, int]:
+        out = {}
+        with self.engine.connect() as conn:
+            for name in (*SPATIAL_LAYERS, "survey"):
+                table = self.tables[name]
+                out[name] = int(conn.execute(select(func.count()).select_from(table)).scalar_one())
+        return out
+
+    def read_table(self, name: str, *, conn: Connection | None = None) -> pd.DataFrame:
+        table = self.tables[name]
+        key = next(iter(table.primary_key.columns))
+        stmt = select(table).order_by(key)
+        if conn is None:
+            with self.engine.connect() as own:
+                rows = own.execute(stmt).all()
+        else:
+            rows = conn.execute(stmt).all()
+        frame = pd.DataFrame([tuple(r) for r in rows], columns=list(table.c.keys()))
+        if name == "survey":
+            for c in LAYERS["survey"].columns:
+                if c.name in frame.columns:
+                    frame[c.name] = frame[c.name].astype(_PANDAS_TYPES[c.type])
+        return frame
+
+    def extent(self, layer: str) -> BBox | None:
+        """Bounds of a layer in EPSG:4490, or None when empty."""
+        with self.engine.connect() as conn:
+            row = conn.execute(self._extent_sql(layer)).one()
+        return None if row[0] is None else tuple(float(v) for v in row)  # type: ignore[return-value]
+
+    def fingerprint(self) -> str:
+        """A digest of every row of every table: equal before and after a refused write."""
+        import hashlib
+
+        digest = hashlib.sha256()
+        with self.engine.connect() as conn:
+            for name in sorted(self.tables):
+                table = self.tables[name]
+                key = next(iter(table.primary_key.columns))
+                cols = [self._geom_out(table) if c.name == "geom" else c for c in table.c]
+                for row in conn.execute(select(*cols).order_by(key)):
+                    digest.update(repr(tuple(bytes(v) if isinstance(v, memoryview) else v for v in row)).encode())
+            for name in SPATIAL_LAYERS:
+                digest.update(f"{name}:{self._sequence_state(conn, name)}".encode())
+        return digest.hexdigest()
+
+    # -- helpers for subclasses ------------------------------------------------------------------------------
+    def _conditions(
+        self,
+        table: Table,
+        *,
+        bbox: BBox | None = None,
+        filters: Mapping[str, Any] | None = None,
+        ids: Sequence[str] | None = None,
+        include_retired: bool = False,
+    ) -> list[Any]:
+        conds: list[Any] = []
+        if bbox is not None:
+            conds.append(self._bbox_condition(table, bbox))
+        for key, value in (filters or {}).items():
+            if key not in table.c or key == "geom":
+                raise NotFoundError(f"未知属性：{key}", f"unknown property: {key}")
+            conds.append(table.c[key] == value)
+        if ids is not None:
+            conds.append(table.c.id.in_(list(ids)))
+        if "retired" in table.c and not include_retired:
+            conds.append(table.c.retired.is_(False))
+        return conds
+
+    def _frame(self, layer: str, cols: list[str], rows: Sequence[Any], *, bbox: BBox | None) -> gpd.GeoDataFrame:
+        data = pd.DataFrame([tuple(r) for r in rows], columns=[*cols, "geom"])
+        wkb = data.pop("geom").map(lambda b: bytes(b) if b is not None else None)
+        geoms = shapely.from_wkb(wkb.to_numpy())
+        gdf = gpd.GeoDataFrame(data, geometry=gpd.GeoSeries(geoms, index=data.index), crs=STORAGE_EPSG)
+        for c in LAYERS[layer].columns:
+            gdf[c.name] = gdf[c.name].astype(_PANDAS_TYPES[c.type])
+        gdf["fid"] = gdf["fid"].astype("int64")
+        gdf["version"] = gdf["version"].astype("int64")
+        gdf["extra"] = gdf["extra"].map(lambda v: json.loads(v) if isinstance(v, str) else v)
+        if "retired" in gdf.columns:
+            gdf["retired"] = gdf["retired"].astype(bool)
+        if bbox is not None and self.dialect == "sqlite" and len(gdf):
+            gdf = gdf[shapely.intersects(gdf.geometry.values, shapely.box(*bbox))]
+        return gdf.reset_index(drop=True)
+
+    @abstractmethod
+    def _geom_out(self, table: Table) -> Any:
+        """SQL expression returning the geometry as WKB."""
+
+    @abstractmethod
+    def _bbox_condition(self, table: Table, bbox: BBox) -> Any:
+        """Index-backed bbox condition (exact on PostGIS, candidates on SQLite)."""
+
+    @abstractmethod
+    def _extent_sql(self, layer: str) -> Any:
+        """SQL returning minx, miny, maxx, maxy of a layer."""
+
+    def _sequence_state(self, conn: Connection, layer: str) -> Any:
+        return conn.execute(text(f"SELECT max(fid) FROM {layer}")).scalar()
+
+
+def _bind(name: str) -> Any:
+    from sqlalchemy import bindparam
+
+    return bindparam(name)
+
+
+def _py(value: Any) -> Any:
+    """Plain Python value for a DB-API parameter (pandas NA and numpy scalars are not accepted by drivers)."""
+    if value is None or value is pd.NA:
+        return None
+    if isinstance(value, float) and np.isnan(value):
+        return None
+    if isinstance(value, np.generic):
+        return value.item()
+    return value

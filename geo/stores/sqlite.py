@@ -1,0 +1,69 @@
+"""The embedded default store: SQLite from the standard library, WKB geometry, R*Tree bounding boxes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import shapely
+from sqlalchemy import Connection, Table, create_engine, event, select, text
+
+from geo.stores.base import BBox, Store
+
+
+class SQLiteStore(Store):
+    """A file under ``./var/`` by default; exact spatial predicates are applied with shapely after the R*Tree."""
+
+    dialect = "sqlite"
+
+    def __init__(self, url: str) -> None:
+        path = url.removeprefix("sqlite:///")
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        event.listen(engine, "connect", _configure_connection)
+        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+        super().__init__(engine)
+
+    def _bulk_insert(self, conn: Connection, layer: str, frame: pd.DataFrame, geoms: np.ndarray) -> None:
+        bounds = shapely.bounds(geoms)
+        frame = frame.astype(object).where(frame.notna(), None)
+        frame["geom"] = shapely.to_wkb(geoms)
+        frame["minx"], frame["miny"], frame["maxx"], frame["maxy"] = bounds.T.tolist()
+        cols = ", ".join(f'"{c}"' for c in frame.columns)
+        marks = ", ".join("?" for _ in frame.columns)
+        conn.exec_driver_sql(f"INSERT INTO {layer} ({cols}) VALUES ({marks})", list(frame.itertuples(index=False)))
+
+    def set_geometry(self, conn: Connection, layer: str, fid: int, geom: Any) -> None:
+        minx, miny, maxx, maxy = shapely.bounds(geom)
+        conn.execute(
+            text(f"UPDATE {layer} SET geom=:g, minx=:a, miny=:b, maxx=:c, maxy=:d WHERE fid=:fid"),
+            {"g": shapely.to_wkb(geom), "a": minx, "b": miny, "c": maxx, "d": maxy, "fid": fid},
+        )
+
+    def _geom_out(self, table: Table) -> Any:
+        return table.c.geom
+
+    def _bbox_condition(self, table: Table, bbox: BBox) -> Any:
+        minx, miny, maxx, maxy = bbox
+        rtree = text(
+            f"SELECT fid FROM {table.name}_rtree WHERE maxx >= :bminx AND minx <= :bmaxx "
+            "AND maxy >= :bminy AND miny <= :bmaxy"
+        ).bindparams(bminx=minx, bmaxx=maxx, bminy=miny, bmaxy=maxy)
+        return table.c.fid.in_(select(text("fid")).select_from(rtree.columns().subquery()))
+
+    def _extent_sql(self, layer: str) -> Any:
+        return text(f"SELECT min(minx), min(miny), max(maxx), max(maxy) FROM {layer}")
+
+
+def _configure_connection(dbapi_conn: Any, _record: Any) -> None:
+    # Let SQLAlchemy's "begin" event issue BEGIN IMMEDIATE: writers queue on the lock instead of failing late.
+    dbapi_conn.isolation_level = None
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.close()
