@@ -26,8 +26,6 @@ WALL_TOLERANCE_M = 0.5
 #: Pairs closer than this (m) are "touch": they share a wall rather than face each other across a gap.
 TOUCH_M = 0.01
 
-PAIR_COLUMNS = ["i_id", "j_id", "distance_m", "shared_length_m", "kind"]
-
 
 def adjacency(
     communities: gpd.GeoDataFrame,

@@ -99,12 +99,14 @@ class Store(ABC):
     def delete_all(self, conn: Connection, layer: str) -> None:
         conn.execute(self.tables[layer].delete())
 
-    def existing_ids(self, conn: Connection, layer: str, ids: Sequence[str]) -> list[str]:
-        table = self.tables[layer]
+    def existing_ids(self, conn: Connection, name: str, ids: Sequence[str]) -> list[str]:
+        """Which of ``ids`` are already keys of table ``name`` (``id``, or the survey's ``community_id``)."""
+        table = self.tables[name]
+        key = table.c.id if "id" in table.c else next(iter(table.primary_key.columns))
         found: list[str] = []
         for start in range(0, len(ids), 5000):
             chunk = list(ids[start : start + 5000])
-            found += conn.execute(select(table.c.id).where(table.c.id.in_(chunk))).scalars().all()
+            found += conn.execute(select(key).where(key.in_(chunk))).scalars().all()
         return sorted(found)
 
     def update_columns(self, conn: Connection, layer: str, values: pd.DataFrame) -> int:

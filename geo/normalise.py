@@ -1,0 +1,203 @@
+"""Column names and values from the outside world to the domain model (pure functions on frames).
+
+Headers may be the English name, the Chinese alias from :mod:`geo.model`, or anything a ``--mapping`` file maps.
+Values are coerced per column type; each bad cell is reported with its row number, never guessed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from geo.errors import DataError
+from geo.model import DEFICIENCY_ITEMS, Layer
+
+TRUE_WORDS = {"是", "有", "y", "yes", "true", "t", "1", "1.0", "√", "✓"}
+FALSE_WORDS = {"否", "无", "n", "no", "false", "f", "0", "0.0", "×", ""}
+
+
+def header_map(layer: Layer, *, mapping: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Every accepted header (lower-cased) → column name."""
+    out: dict[str, str] = {}
+    for c in layer.columns:
+        out[c.name.lower()] = c.name
+        out[c.zh.lower()] = c.name
+    if layer.name == "survey":
+        for code, (zh, _en) in DEFICIENCY_ITEMS.items():
+            out[zh.lower()] = code
+            for part in zh.split("/"):
+                out.setdefault(part.lower(), code)
+    for src, dst in (mapping or {}).items():
+        if dst not in layer.column_names:
+            raise DataError(
+                f"映射文件把 {src} 映射到未知字段 {dst}（{layer.name} 的字段：{', '.join(layer.column_names)}）",
+                f"the mapping file maps {src} to unknown column {dst} ({layer.name} has: {', '.join(layer.column_names)})",
+            )
+        out[str(src).lower()] = dst
+    return out
+
+
+def rename_columns(df: pd.DataFrame, layer: Layer, *, mapping: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """Rename known headers to column names; unknown headers are kept (they become extra properties)."""
+    known = header_map(layer, mapping=mapping)
+    renames: dict[str, str] = {}
+    for col in df.columns:
+        if col == _geometry_name(df):
+            continue
+        target = known.get(str(col).strip().lower())
+        if target is not None:
+            if target in renames.values():
+                raise DataError(
+                    f"多个列都对应字段 {target}：请只保留一个",
+                    f"several columns map to {target}: keep only one",
+                )
+            renames[col] = target
+    return df.rename(columns=renames)
+
+
+def check_required(columns: list[str], layer: Layer, *, source: str) -> None:
+    missing = [c for c in layer.columns if c.required and c.name not in columns]
+    if layer.name == "survey" and "community_id" not in columns and not {"name", "street"} <= set(columns):
+        missing_names = ["community_id（或 name + street）"]
+    else:
+        missing_names = [f"{c.name}（{c.zh}）" for c in missing]
+    if missing_names:
+        raise DataError(
+            f"{source} 缺少必需的列：{', '.join(missing_names)}；现有列：{', '.join(map(str, columns))}",
+            f"{source} lacks required column(s): {', '.join(missing_names)}; it has: {', '.join(map(str, columns))}",
+        )
+
+
+def coerce(df: pd.DataFrame, layer: Layer) -> tuple[pd.DataFrame, list[tuple[object, str, str]]]:
+    """Typed columns of ``layer`` plus an ``extra`` dict column; returns the frame and the bad cells.
+
+    Bad cells are ``(row, zh, en)`` triples naming the column and the value.
+    """
+    errors: list[tuple[object, str, str]] = []
+    out = pd.DataFrame(index=df.index)
+    for c in layer.columns:
+        if c.name not in df.columns:
+            out[c.name] = pd.Series(None, index=df.index, dtype=object).astype(_dtype(c.type))
+            continue
+        raw = df[c.name]
+        if c.type == "text":
+            vals = raw.map(_text)
+            out[c.name] = vals.astype(object).where(vals.notna(), None)
+        elif c.type in ("int", "float"):
+            text = raw.map(_text)
+            nums = pd.to_numeric(text, errors="coerce")
+            bad = text.notna() & nums.isna()
+            if c.type == "int":
+                frac = nums.notna() & (nums != np.floor(nums.fillna(0)))
+                bad |= frac
+            for row in raw.index[bad]:
+                errors.append(
+                    (row, f"{c.zh}（{c.name}）的值“{raw[row]}”不是数字", f"{c.name} value {raw[row]!r} is not a number")
+                )
+            negative = nums < 0
+            for row in raw.index[negative.fillna(False)]:
+                errors.append((row, f"{c.zh}（{c.name}）不能为负数：{raw[row]}", f"{c.name} is negative: {raw[row]}"))
+            out[c.name] = nums.where(~bad).astype(_dtype(c.type)) if c.type == "int" else nums.where(~bad)
+        elif c.type == "bool":
+            text = raw.map(lambda v: None if _text(v) is None else str(_text(v)).strip().lower())
+            is_true = text.isin(TRUE_WORDS)
+            is_false = text.isin(FALSE_WORDS)
+            bad = text.notna() & ~is_true & ~is_false
+            for row in raw.index[bad]:
+                errors.append(
+                    (row, f"{c.zh}（{c.name}）应为 是/否，得到“{raw[row]}”", f"{c.name} should be yes/no, got {raw[row]!r}")
+                )
+            vals = pd.Series(pd.NA, index=df.index, dtype="boolean")
+            vals[is_true] = True
+            vals[is_false & text.notna()] = False
+            out[c.name] = vals
+    extra_cols = [c for c in df.columns if c not in layer.column_names and c != _geometry_name(df)]
+    if extra_cols:
+        extras = df[extra_cols].astype(object).where(df[extra_cols].notna(), None)
+        out["extra"] = [
+            {k: _jsonable(v) for k, v in rec.items() if v is not None} or None
+            for rec in extras.to_dict(orient="records")
+        ]
+    else:
+        out["extra"] = None
+    return out, errors
+
+
+def check_values(df: pd.DataFrame, layer: Layer) -> list[tuple[object, str, str]]:
+    """Domain checks beyond types: ids present, known codes for kinds, classes and grades."""
+    from geo.model import BUILDING_TYPES, ROAD_CLASSES, SAFETY_GRADES, ZONE_KINDS
+
+    errors: list[tuple[object, str, str]] = []
+    if "id" in layer.column_names:
+        for row in df.index[df["id"].isna()]:
+            errors.append((row, "缺少编号（id）", "missing id"))
+    allowed = {
+        "kind": (ZONE_KINDS, {v: k for k, v in ZONE_KINDS.items()}),
+        "class": (ROAD_CLASSES, {v: k for k, v in ROAD_CLASSES.items()}),
+        "building_type": (BUILDING_TYPES, {v: k for k, v in BUILDING_TYPES.items()}),
+        "safety_grade": (dict.fromkeys(SAFETY_GRADES), {f"{g}级": g for g in SAFETY_GRADES}),
+    }
+    for col, (codes, zh_codes) in allowed.items():
+        if col not in layer.column_names or col not in df.columns:
+            continue
+        vals = df[col].map(lambda v, z=zh_codes: z.get(v, v.upper() if col == "safety_grade" and v else v))
+        bad = vals.notna() & ~vals.isin(list(codes))
+        for row in df.index[bad]:
+            errors.append(
+                (row, f"{col} 的值“{df.at[row, col]}”无效（可用：{', '.join(codes)}）",
+                 f"invalid {col} {df.at[row, col]!r} (allowed: {', '.join(codes)})")
+            )
+        df[col] = vals.where(~bad, df[col])
+    if "year_built" in df.columns:
+        yb = df["year_built"]
+        bad = yb.notna() & ((yb < 1900) | (yb > 2100))
+        for row in df.index[bad.fillna(False)]:
+            errors.append((row, f"建成年份不合理：{yb[row]}", f"implausible year_built: {yb[row]}"))
+    return errors
+
+
+def raise_row_errors(errors: list[tuple[object, str, str]], *, source: str, limit: int = 20) -> None:
+    """One DataError listing every bad row (first ``limit`` in full)."""
+    if not errors:
+        return
+    errors = sorted(errors, key=lambda e: (int(e[0]) if isinstance(e[0], (int, np.integer)) else 0, e[1]))
+    zh = "；".join(f"第 {r} 行：{z}" for r, z, _ in errors[:limit])
+    en = "; ".join(f"row {r}: {e}" for r, _, e in errors[:limit])
+    more = len(errors) - limit
+    if more > 0:
+        zh += f"；另有 {more} 处错误"
+        en += f"; {more} more errors"
+    raise DataError(
+        f"{source} 有 {len(errors)} 处错误，未导入任何数据。{zh}",
+        f"{source} has {len(errors)} error(s); nothing was imported. {en}",
+        rows=sorted({r for r, _, _ in errors}, key=str),
+    )
+
+
+def _geometry_name(df: pd.DataFrame) -> str | None:
+    return df.geometry.name if isinstance(df, gpd.GeoDataFrame) else None
+
+
+def _dtype(kind: str) -> str:
+    return {"int": "Int64", "float": "float64", "bool": "boolean"}.get(kind, "object")
+
+
+def _text(v: object) -> object:
+    if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)):
+        return None
+    s = str(v).strip()
+    return s or None
+
+
+def _jsonable(v: object) -> object:
+    if isinstance(v, np.generic):
+        return v.item()
+    if isinstance(v, (pd.Timestamp,)):
+        return v.isoformat()
+    if isinstance(v, bytes):
+        return v.hex()
+    return v
+
