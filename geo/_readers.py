@@ -68,6 +68,8 @@ def vector_source(path: Path, *, layer: str | None = None, encoding: str | None 
         )
     try:
         info = pyogrio.read_info(gdal_path, layer=layer, encoding=encoding)
+    except UnicodeDecodeError as exc:
+        raise _encoding_error(gdal_path) from exc
     except Exception as exc:
         raise DataError(f"无法读取文件 {path.name}：{exc}", f"cannot read {path.name}: {exc}") from exc
     return VectorSource(gdal_path, layer, encoding, info.get("crs"), int(info.get("features") or -1))
@@ -91,7 +93,10 @@ def vector_batches(source: VectorSource, *, batch_size: int = 20_000) -> Iterato
         offset = 0
         geom_col = meta["geometry_name"] or "wkb_geometry"
         for batch in reader:
-            df = pa.Table.from_batches([batch]).to_pandas()
+            try:
+                df = pa.Table.from_batches([batch]).to_pandas()
+            except UnicodeDecodeError as exc:
+                raise _encoding_error(source.path) from exc
             geoms = shapely.from_wkb(df.pop(geom_col).to_numpy()) if geom_col in df.columns else None
             df.index = pd.RangeIndex(offset + 1, offset + 1 + len(df))
             offset += len(df)
@@ -154,6 +159,13 @@ def _read_xlsx(path: Path, *, sheet: str | None) -> pd.DataFrame:
     finally:
         wb.close()
     return pd.DataFrame(data, columns=[str(h).strip() for h in header])
+
+
+def _encoding_error(path: str) -> DataError:
+    return DataError(
+        f"{Path(path).name} 的文字不是 UTF-8 编码（可能是 GBK），请加 --encoding GBK 或提供 .cpg 文件",
+        f"{Path(path).name} has text that is not UTF-8 (perhaps GBK); pass --encoding GBK or add a .cpg file",
+    )
 
 
 def _zipped_shapefile(path: Path) -> str:

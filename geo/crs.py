@@ -285,13 +285,16 @@ def _inside(minx: FloatArray, miny: FloatArray, maxx: FloatArray, maxy: FloatArr
 
 
 def _gk_zone_hint(x: float) -> str:
-    """Suggest the zone when an easting carries a Gauss–Krüger zone-number prefix (e.g. 40 500 000 → zone 40)."""
+    """Suggest the zone when an easting carries a Gauss–Krüger zone-number prefix (e.g. 40 500 000 → zone 40).
+
+    Without a prefix the zone cannot be told from the numbers, so the range of 3° zones is named instead.
+    """
     zone = int(x // 1_000_000)
     if 25 <= zone <= 45:
         return f"EPSG:{4513 + zone - 25}"
     if 13 <= zone <= 23:
         return f"EPSG:{4491 + zone - 13}"
-    return "EPSG:4549"
+    return "EPSG:4534–4554"
 
 
 def _check_extent(
@@ -332,7 +335,7 @@ def _check_extent(
         )
         en = (
             "Coordinates are far too large for degrees: they look like projected metres labelled as longitude/"
-            f"latitude; supply the real CRS with --crs (e.g. the Gauss–Krüger zone {hint})."
+            f"latitude; supply the real CRS with --crs (e.g. a Gauss–Krüger zone: {hint})."
         )
         primary = metres
     else:

@@ -131,9 +131,10 @@ def check_values(df: pd.DataFrame, layer: Layer) -> list[tuple[object, str, str]
     from geo.model import BUILDING_TYPES, ROAD_CLASSES, SAFETY_GRADES, ZONE_KINDS
 
     errors: list[tuple[object, str, str]] = []
-    if "id" in layer.column_names:
-        for row in df.index[df["id"].isna()]:
-            errors.append((row, "缺少编号（id）", "missing id"))
+    for c in layer.columns:
+        if c.required and c.name in df.columns:
+            for row in df.index[df[c.name].isna()]:
+                errors.append((row, f"缺少{c.zh}（{c.name}）", f"missing {c.name}"))
     allowed = {
         "kind": (ZONE_KINDS, {v: k for k, v in ZONE_KINDS.items()}),
         "class": (ROAD_CLASSES, {v: k for k, v in ROAD_CLASSES.items()}),

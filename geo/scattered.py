@@ -117,7 +117,7 @@ def find_scattered(
         _reason(
             year=int(r.year_built),
             where=None if r.situation == "outside" else (comm_name[r.community_id], int(home_year.iloc[k])),
-            unit=r.unit_id,
+            unit=r.unit_id if r.action == "attach" else None,
             distance=r.distance_m,
             attach_m=attach_m,
             lang=lang,

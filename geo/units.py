@@ -159,7 +159,7 @@ def merge_units(
     for i in graph.priority:
         if i not in taken:
             groups.append(([i], None))
-            kinds.append("isolated" if not graph.neighbours[i] else "short")
+            kinds.append("short" if any(small[n] for n in graph.neighbours[i]) else "isolated")
             taken.add(i)
     return _build(
         cand,
@@ -182,8 +182,16 @@ def closed_outline(geometry: gpd.GeoSeries, *, by: pd.Series | np.ndarray, gap_m
     half = gap_m / 2.0
     grown = gpd.GeoDataFrame({"by": np.asarray(by)}, geometry=geometry.buffer(half, join_style="mitre").values)
     dissolved = grown.dissolve(by="by", sort=True).geometry
-    closed = shapely.make_valid(shapely.buffer(dissolved.values, -half, join_style="mitre"))
+    closed = _valid_polygons(shapely.buffer(dissolved.values, -half, join_style="mitre"))
     return gpd.GeoSeries(closed, index=dissolved.index, crs=geometry.crs)
+
+
+def _valid_polygons(geoms: np.ndarray) -> np.ndarray:
+    """Repair outlines that buffering or reprojection left self-touching, keeping only their polygonal parts."""
+    geoms = np.asarray(geoms, dtype=object).copy()
+    bad = ~shapely.is_valid(geoms)
+    geoms[bad] = shapely.make_valid(geoms[bad], method="structure", keep_collapsed=False)
+    return geoms
 
 
 class _Graph:
@@ -435,6 +443,7 @@ def _build(
         geometry=gpd.GeoSeries(geometry, crs=crs),
     )
     units = units.sort_values("unit_id", kind="stable").reset_index(drop=True).to_crs(STORAGE_EPSG)
+    units.geometry = _valid_polygons(units.geometry.values)
     membership = pd.DataFrame(
         {"community_id": cand["id"].to_numpy(), "unit_id": np.asarray(unit_ids, dtype=object)[position]}
     )

@@ -278,14 +278,15 @@ class Target(_Frozen):
 
 
 #: Default scoring weights (points out of 100) when a profile gives none: deficiencies dominate, then residents'
-#: support and age; ``priority_items`` and ``funds`` weigh only where a profile names priority items or funds.
+#: support and age. Funds readiness weighs only where a profile says so; without ``priority_items`` their 10
+#: points go to ``deficiencies`` (so a profile's maximum is always 100).
 DEFAULT_WEIGHTS: dict[str, int] = {
     "deficiencies": 40,
     "priority_items": 10,
     "age": 15,
     "households": 10,
-    "support": 20,
-    "funds": 5,
+    "support": 25,
+    "funds": 0,
 }
 
 
@@ -296,18 +297,30 @@ class Scoring(_Frozen):
     a profile lists first (basic before improvement before upgrade) count most.
     """
 
-    weights: dict[ScoringFactor, int] = Field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
+    weights: dict[ScoringFactor, int]
     category_weights: dict[str, int] | None = None
     priority_items: tuple[ItemCode, ...] = ()
     age_full_years: int = 40
     households_full: int = 500
     source: Source = "默认权重 default weights (geo.profiles.DEFAULT_WEIGHTS); 假设 assumption, not from a seed"
 
+    @model_validator(mode="before")
+    @classmethod
+    def _default_weights(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "weights" not in data:
+            weights = dict(DEFAULT_WEIGHTS)
+            if not data.get("priority_items"):
+                weights["deficiencies"] += weights.pop("priority_items")
+            data = {**data, "weights": weights}
+        return data
+
     @model_validator(mode="after")
     def _sum_100(self) -> Scoring:
         total = sum(self.weights.values())
         if total != 100:
             raise ValueError(f"weights must sum to 100, not {total}")
+        if self.weights.get("priority_items", 0) and not self.priority_items:
+            raise ValueError("weights.priority_items needs priority_items")
         return self
 
 
@@ -341,7 +354,7 @@ class Profile(_Frozen):
     priority_hints: tuple[Hint, ...]
     stages: tuple[Stage, ...] = Field(min_length=1)
     targets: tuple[Target, ...]
-    scoring: Scoring = Field(default_factory=Scoring)
+    scoring: Scoring = Field(default_factory=lambda: Scoring.model_validate({}))
     merging: Merging
 
     @model_validator(mode="after")

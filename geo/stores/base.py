@@ -21,7 +21,7 @@ import pandas as pd
 import shapely
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, MetaData, Table, and_, func, select, text
+from sqlalchemy import Connection, Engine, MetaData, Table, and_, func, select, text, true
 from sqlalchemy import inspect as sa_inspect
 
 from geo.errors import NotFoundError
@@ -150,7 +150,7 @@ class Store(ABC):
         cols = layer_columns(layer)
         stmt = select(*(table.c[c] for c in cols), self._geom_out(table).label("geom"))
         conds = self._conditions(table, bbox=bbox, filters=filters, ids=ids, include_retired=include_retired)
-        stmt = stmt.where(and_(*conds)).order_by(table.c.fid)
+        stmt = stmt.where(and_(true(), *conds)).order_by(table.c.fid)
         if conn is None:
             with self.engine.connect() as own:
                 rows = own.execute(stmt).all()
@@ -166,7 +166,7 @@ class Store(ABC):
         while True:
             stmt = (
                 select(*(table.c[c] for c in cols), self._geom_out(table).label("geom"))
-                .where(and_(table.c.fid > last, *self._conditions(table, **kwargs)))
+                .where(and_(true(), table.c.fid > last, *self._conditions(table, **kwargs)))
                 .order_by(table.c.fid)
                 .limit(batch_size)
             )
@@ -183,7 +183,7 @@ class Store(ABC):
         table = self.tables[layer]
         conds = self._conditions(table, bbox=bbox, filters=filters)
         with self.engine.connect() as conn:
-            return int(conn.execute(select(func.count()).select_from(table).where(and_(*conds))).scalar_one())
+            return int(conn.execute(select(func.count()).select_from(table).where(and_(true(), *conds))).scalar_one())
 
     def counts(self) -> dict[str, int]:
         out = {}

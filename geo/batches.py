@@ -1,0 +1,334 @@
+"""Implementation packages and yearly batches: which units are tendered together, and in which year.
+
+A street renovates its units in packages (one tender, one contractor on site): neighbouring units, so the works
+stay in one place, never splitting a unit. Packages go into years by priority (households-weighted score) within
+the yearly budget and the yearly count target (the seeds state plans as "N communities in year Y"). Planner pins
+(a community fixed to a year, or kept out) come first; everything else fills the years around them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from geo.adjacency import adjacency
+from geo.errors import DataError
+from geo.model import STORAGE_EPSG
+from geo.units import MONEY_COLUMNS, Pins
+
+TOTAL_COLUMNS = ("households", "floor_area_m2", *MONEY_COLUMNS)
+UNIT_INPUT_COLUMNS = ("unit_id", "street", "members", "n_members", "score", *TOTAL_COLUMNS)
+YEAR_COLUMNS = ["year", "packages", "units", "communities", *TOTAL_COLUMNS]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A street's (or several streets') renovation schedule.
+
+    Attributes
+    ----------
+    units
+        The input units with ``package_id`` and ``year`` (both empty for units kept out by a pin).
+    packages
+        One row per package: ``package_id``, ``street``, ``units`` (unit ids), ``n_units``, ``communities``,
+        ``year``, totals, ``score`` and the package outline (EPSG:4490).
+    years
+        One row per year from the first to the last planned year: counts and totals (money in integer yuan).
+    warnings
+        Plain-language notes on anything the plan could not honour as asked (over-budget units, pins).
+    """
+
+    units: gpd.GeoDataFrame
+    packages: gpd.GeoDataFrame
+    years: pd.DataFrame
+    warnings: list[str] = field(default_factory=list)
+
+
+def plan_street(
+    units: gpd.GeoDataFrame,
+    *,
+    year_from: int,
+    budget_per_year: int | None,
+    count_per_year: dict[int, int] | None = None,
+    pins: Pins | None = None,
+    package_max_units: int = 4,
+    gap_m: float = 15.0,
+    lang: str = "zh",
+) -> Plan:
+    """Group units into contiguous packages and schedule the packages year by year.
+
+    Parameters
+    ----------
+    units
+        Output of :func:`geo.units.merge_units` (``unit_id``, ``street``, ``members``, ``n_members``, ``score``,
+        totals, outline).
+    year_from
+        First plan year.
+    budget_per_year
+        Total ``cost_yuan`` allowed per year; ``None`` for no budget limit. A package costing more than a whole
+        year's budget gets a year to itself, with a warning.
+    count_per_year
+        Largest number of communities per year, for the years listed (years not listed have no count limit).
+    pins
+        ``year`` pins fix the year of the unit holding the community; ``exclude`` pins keep its unit out.
+    package_max_units
+        Most units in one package (one tender).
+    gap_m
+        Units this close (m) count as neighbours when forming packages.
+    lang
+        Language of the warnings.
+
+    Returns
+    -------
+    Plan
+        Packages are formed greedily: the highest-priority unit seeds a package that takes its highest-priority
+        neighbours (same street, same year pin) while the unit count and the budget allow. Packages then go, in
+        priority order, into the earliest year from ``year_from`` with room in both budget and count.
+    """
+    missing = [c for c in UNIT_INPUT_COLUMNS if c not in units.columns]
+    if missing:
+        raise DataError(f"改造单元缺少列：{', '.join(missing)}", f"units lack columns: {', '.join(missing)}")
+    if package_max_units < 1:
+        raise DataError("每个项目包至少含1个单元", "a package must hold at least one unit")
+    pins = pins or Pins()
+    en = lang == "en"
+    warnings: list[str] = []
+    units = units.reset_index(drop=True)
+    member_lists = [list(m) for m in units["members"]]
+    _check_pins_known(pins, member_lists)
+
+    excluded = np.array([any(c in pins.exclude for c in m) for m in member_lists], dtype=bool)
+    for k in np.flatnonzero(excluded):
+        ids = ", ".join(str(c) for c in member_lists[k] if c in pins.exclude)
+        uid = units.at[k, "unit_id"]
+        warnings.append(
+            f"unit {uid} holds excluded communities ({ids}) and is left out of the plan"
+            if en
+            else f"改造单元{uid}含指定排除的小区（{ids}），整单元未列入计划"
+        )
+    pinned_year = _unit_year_pins(units, member_lists, pins)
+
+    active = units[~excluded].reset_index(drop=True)
+    active_pins = [pinned_year[k] for k in np.flatnonzero(~excluded)]
+    packages = _form_packages(
+        active, pinned=active_pins, budget=budget_per_year, max_units=package_max_units, gap_m=gap_m
+    )
+    package_frame = _package_totals(active, packages)
+    years = _schedule(
+        package_frame,
+        pinned=[active_pins[p[0]] for p in packages],
+        year_from=year_from,
+        budget=budget_per_year,
+        counts=count_per_year or {},
+        warnings=warnings,
+        en=en,
+    )
+    package_frame["year"] = pd.array(years, dtype="Int64")
+
+    unit_package = np.empty(len(active), dtype=object)
+    for p, members in enumerate(packages):
+        unit_package[members] = package_frame.at[p, "package_id"]
+    planned = active.assign(package_id=unit_package)
+    planned = planned.merge(package_frame[["package_id", "year"]], on="package_id", how="left")
+    out_units = units.merge(planned[["unit_id", "package_id", "year"]], on="unit_id", how="left")
+    out_units["year"] = out_units["year"].astype("Int64")
+
+    outline = gpd.GeoDataFrame(
+        {"package_id": unit_package}, geometry=active.geometry.to_crs(STORAGE_EPSG).values, crs=STORAGE_EPSG
+    ).dissolve(by="package_id", sort=True)
+    package_gdf = gpd.GeoDataFrame(
+        package_frame, geometry=outline.geometry.reindex(package_frame["package_id"]).values, crs=STORAGE_EPSG
+    )
+    package_gdf = package_gdf.sort_values(["year", "package_id"], kind="stable").reset_index(drop=True)
+    return Plan(
+        units=gpd.GeoDataFrame(out_units, geometry=units.geometry.name, crs=units.crs),
+        packages=package_gdf,
+        years=_year_table(package_gdf, year_from=year_from),
+        warnings=warnings,
+    )
+
+
+def _check_pins_known(pins: Pins, member_lists: list[list[object]]) -> None:
+    known = {c for m in member_lists for c in m}
+    unknown = sorted({*pins.year, *pins.exclude} - known, key=str)
+    if unknown:
+        raise DataError(
+            "指定的小区不在任何改造单元中", "pinned communities are not in any renovation unit", rows=unknown
+        )
+
+
+def _unit_year_pins(units: gpd.GeoDataFrame, member_lists: list[list[object]], pins: Pins) -> list[int | None]:
+    """The pinned year of each unit; members of one unit pinned to different years is a contradiction."""
+    out: list[int | None] = []
+    for k, members in enumerate(member_lists):
+        years = sorted({int(pins.year[c]) for c in members if c in pins.year})
+        if len(years) > 1:
+            uid = units.at[k, "unit_id"]
+            raise DataError(
+                f"改造单元{uid}的小区被指定到不同年份（{', '.join(map(str, years))}），同一单元须同年实施",
+                f"communities of unit {uid} are pinned to different years ({', '.join(map(str, years))}); "
+                "a unit is renovated in one year",
+                rows=[c for c in members if c in pins.year],
+            )
+        out.append(years[0] if years else None)
+    return out
+
+
+def _form_packages(
+    units: gpd.GeoDataFrame, *, pinned: list[int | None], budget: int | None, max_units: int, gap_m: float
+) -> list[list[int]]:
+    """Contiguous packages of unit positions, highest priority first within each package."""
+    if len(units) == 0:
+        return []
+    nodes = units[["unit_id", "street"]].rename(columns={"unit_id": "id"})
+    nodes = gpd.GeoDataFrame(nodes, geometry=units.geometry.values, crs=units.crs)
+    pairs = adjacency(nodes, gap_m=gap_m)
+    index = pd.Index(units["unit_id"])
+    neighbours: list[set[int]] = [set() for _ in range(len(units))]
+    for a, b in zip(index.get_indexer(pairs["i_id"]), index.get_indexer(pairs["j_id"]), strict=True):
+        neighbours[a].add(b)
+        neighbours[b].add(a)
+    score = units["score"].fillna(0.0).to_numpy(dtype=float)
+    cost = units["cost_yuan"].to_numpy(dtype=np.int64)
+    key = units["unit_id"].astype(str).to_numpy()
+
+    def rank(k: int) -> tuple[float, str]:
+        return (-score[k], key[k])
+
+    taken: set[int] = set()
+    packages: list[list[int]] = []
+    for seed in sorted(range(len(units)), key=rank):
+        if seed in taken:
+            continue
+        members = [seed]
+        taken.add(seed)
+        spent = int(cost[seed])
+        frontier = {n for n in neighbours[seed] if n not in taken and pinned[n] == pinned[seed]}
+        while frontier and len(members) < max_units:
+            pick = min(frontier, key=rank)
+            frontier.discard(pick)
+            if budget is not None and spent + int(cost[pick]) > budget:
+                continue
+            members.append(pick)
+            taken.add(pick)
+            spent += int(cost[pick])
+            frontier |= {n for n in neighbours[pick] if n not in taken and pinned[n] == pinned[seed]}
+        packages.append(members)
+    return packages
+
+
+def _package_totals(units: gpd.GeoDataFrame, packages: list[list[int]]) -> pd.DataFrame:
+    rows = []
+    for members in packages:
+        part = units.iloc[members]
+        households = int(part["households"].sum())
+        weights = part["households"].to_numpy(dtype=float)
+        scores = part["score"].fillna(0.0).to_numpy(dtype=float)
+        score = float(np.average(scores, weights=weights)) if weights.sum() > 0 else float(scores.mean())
+        unit_ids = sorted(part["unit_id"].astype(str))
+        rows.append(
+            {
+                "package_id": "P-" + unit_ids[0].removeprefix("U-"),
+                "street": part["street"].iloc[0],
+                "units": unit_ids,
+                "n_units": len(members),
+                "communities": int(part["n_members"].sum()),
+                "households": households,
+                "floor_area_m2": round(float(part["floor_area_m2"].sum()), 1),
+                **{c: int(part[c].sum()) for c in MONEY_COLUMNS},
+                "score": round(score, 2),
+            }
+        )
+    columns = ["package_id", "street", "units", "n_units", "communities", *TOTAL_COLUMNS, "score"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _schedule(
+    packages: pd.DataFrame,
+    *,
+    pinned: list[int | None],
+    year_from: int,
+    budget: int | None,
+    counts: dict[int, int],
+    warnings: list[str],
+    en: bool,
+) -> list[int]:
+    """Year of each package: pinned ones first, then by priority into the earliest year with room."""
+    cost_used: dict[int, int] = {}
+    count_used: dict[int, int] = {}
+    years: list[int] = [0] * len(packages)
+    cost = packages["cost_yuan"].to_numpy(dtype=np.int64)
+    n = packages["communities"].to_numpy(dtype=np.int64)
+    ids = packages["package_id"].to_numpy()
+    last_counted = max(counts, default=None)
+
+    def place(p: int, year: int) -> None:
+        years[p] = year
+        cost_used[year] = cost_used.get(year, 0) + int(cost[p])
+        count_used[year] = count_used.get(year, 0) + int(n[p])
+
+    def count_fits(p: int, year: int) -> bool:
+        return year not in counts or count_used.get(year, 0) + int(n[p]) <= counts[year]
+
+    for p in range(len(packages)):
+        year = pinned[p]
+        if year is None:
+            continue
+        place(p, year)
+        if budget is not None and cost_used[year] > budget:
+            warnings.append(
+                f"pinned package {ids[p]} takes {year} over budget: {cost_used[year]} > {budget} yuan"
+                if en
+                else f"指定年份的项目包{ids[p]}使{year}年投资超出预算：{cost_used[year]}元 > {budget}元"
+            )
+    order = sorted(
+        (p for p in range(len(packages)) if pinned[p] is None),
+        key=lambda p: (-float(packages.at[p, "score"]), str(ids[p])),
+    )
+    for p in order:
+        over = budget is not None and int(cost[p]) > budget
+        year = year_from
+        if over:
+            while year in cost_used or not count_fits(p, year):
+                year += 1
+            warnings.append(
+                f"package {ids[p]} costs {int(cost[p])} yuan, more than a year's budget ({budget}); "
+                f"it has {year} to itself"
+                if en
+                else f"项目包{ids[p]}投资{int(cost[p])}元，超过单年预算（{budget}元），单独安排在{year}年"
+            )
+        else:
+            while not ((budget is None or cost_used.get(year, 0) + int(cost[p]) <= budget) and count_fits(p, year)):
+                year += 1
+        place(p, year)
+        if last_counted is not None and year > last_counted:
+            warnings.append(
+                f"package {ids[p]} falls in {year}, after the last year with a count target ({last_counted})"
+                if en
+                else f"项目包{ids[p]}排在{year}年，晚于有数量目标的最后一年（{last_counted}年）"
+            )
+    return years
+
+
+def _year_table(packages: gpd.GeoDataFrame, *, year_from: int) -> pd.DataFrame:
+    if len(packages) == 0:
+        return pd.DataFrame({c: pd.Series(dtype="int64") for c in YEAR_COLUMNS})
+    grouped = (
+        pd.DataFrame(packages.drop(columns="geometry"))
+        .groupby("year")
+        .agg(
+            packages=("package_id", "size"),
+            units=("n_units", "sum"),
+            communities=("communities", "sum"),
+            **{c: (c, "sum") for c in TOTAL_COLUMNS},
+        )
+    )
+    span = range(min(year_from, int(grouped.index.min())), int(grouped.index.max()) + 1)
+    table = grouped.reindex(span, fill_value=0).rename_axis("year").reset_index()
+    table["floor_area_m2"] = table["floor_area_m2"].astype(float).round(1)
+    for c in ("year", "packages", "units", "communities", "households", *MONEY_COLUMNS):
+        table[c] = table[c].astype("int64")
+    return table[YEAR_COLUMNS]

@@ -1,0 +1,358 @@
+"""Eligibility (认定标准): which communities a profile admits, which it admits on conditions, which it excludes.
+
+Each decision carries its reasons (``{code, text, source}``) so a planner can check every one against the policy
+document. Spatial tests run in metres (the data's CGCS2000 Gauss–Krüger zone) and are vectorised: one STRtree
+query for zone overlaps, one ``dwithin`` join for adjacency.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from fractions import Fraction
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from shapely.strtree import STRtree
+
+from geo.crs import metric_crs
+from geo.model import DEFICIENCY_ITEMS, ZONE_KINDS
+from geo.profiles import Condition, Extension, Lang, Profile
+
+_TRUE = {"1", "true", "t", "yes", "y", "是", "有", "√", "✓"}
+_LABEL_TO_CODE = {zh: code for code, (zh, _en) in DEFICIENCY_ITEMS.items()} | {c: c for c in DEFICIENCY_ITEMS}
+_ZONE_EN = {"demolition": "demolition area", "shantytown": "shantytown", "urban_village": "urban village",
+            "self_built": "self-built housing area"}
+_ORDER = {"eligible": 0, "conditional": 1, "excluded": 2}
+
+
+def _truthy(series: pd.Series) -> pd.Series:
+    text = series.astype("string").str.strip().str.lower()
+    return text.isin(_TRUE).fillna(False).astype(bool)
+
+
+def _item_set(value: object) -> frozenset[str]:
+    if isinstance(value, list | tuple | set | frozenset):
+        parts = [str(v) for v in value]
+    elif value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
+        return frozenset()
+    else:
+        parts = str(value).replace("、", ",").replace("，", ",").replace(";", ",").split(",")
+    return frozenset(_LABEL_TO_CODE[p.strip()] for p in parts if p.strip() in _LABEL_TO_CODE)
+
+
+def align_survey(communities: pd.DataFrame, *, survey: pd.DataFrame | None) -> pd.DataFrame:
+    """Survey facts per community, indexed like ``communities``.
+
+    Matches ``survey.community_id`` to ``communities.id``, else ``name`` + ``street``. Returns one boolean column
+    per deficiency item (missing survey → False), ``support_households`` (float, NaN when unknown) and
+    ``already_renovated`` (frozenset of item codes; Chinese labels are accepted). Shared by eligibility, scoring
+    and funding so all three read the survey the same way.
+    """
+    out = pd.DataFrame(index=communities.index)
+    if survey is None or survey.empty:
+        rows = pd.DataFrame(index=communities.index)
+    else:
+        if "community_id" in survey.columns and survey["community_id"].notna().any():
+            by_id = survey.dropna(subset=["community_id"]).drop_duplicates("community_id", keep="last")
+            rows = by_id.set_index(by_id["community_id"].astype(str)).reindex(communities["id"].astype(str))
+        else:
+            key = survey["name"].astype(str) + "\x1f" + survey.get("street", pd.Series("", index=survey.index)).astype(str)
+            by_key = survey.assign(_key=key).drop_duplicates("_key", keep="last").set_index("_key")
+            ckey = communities["name"].astype(str) + "\x1f" + communities.get(
+                "street", pd.Series("", index=communities.index)).astype(str)
+            rows = by_key.reindex(ckey)
+        rows.index = communities.index
+    for code in DEFICIENCY_ITEMS:
+        out[code] = _truthy(rows[code]) if code in rows.columns else False
+    out["support_households"] = (
+        pd.to_numeric(rows["support_households"], errors="coerce").astype(float)
+        if "support_households" in rows.columns else np.nan
+    )
+    renovated = rows["already_renovated"] if "already_renovated" in rows.columns else pd.Series(None, index=out.index)
+    out["already_renovated"] = [_item_set(v) for v in renovated]
+    return out
+
+
+def effective_deficiencies(aligned: pd.DataFrame, *, profile: Profile) -> pd.DataFrame:
+    """Deficient items that still count: on the profile's menu and (where the profile says so) not renovated."""
+    menu = profile.content.primary()
+    codes = list(DEFICIENCY_ITEMS)
+    deficient = aligned[codes].astype(bool).copy()
+    if profile.exclusions.already_renovated is not None:
+        done = pd.DataFrame(
+            {code: aligned["already_renovated"].map(lambda s, c=code: c in s).astype(bool) for code in codes},
+            index=aligned.index,
+        )
+        deficient &= ~done
+    off_menu = [code for code in codes if menu[code] is None]
+    deficient[off_menu] = False
+    return deficient
+
+
+def _label(code: str, lang: Lang) -> str:
+    return DEFICIENCY_ITEMS[code][1 if lang == "en" else 0]
+
+
+def _join(parts: Iterable[str], lang: Lang) -> str:
+    return (", " if lang == "en" else "、").join(parts)
+
+
+def _support_at_least(aligned: pd.DataFrame, households: pd.Series, rate: Fraction) -> pd.Series:
+    """support / households >= rate, counted exactly (integers, never rounded floats)."""
+    support = aligned["support_households"]
+    ok = support.notna() & households.notna() & (households > 0)
+    s = support.where(ok, 0).round().astype("int64")
+    h = households.where(ok, 1).round().astype("int64")
+    return ok & (s * rate.denominator >= h * rate.numerator)
+
+
+def _adjacent(metric: gpd.GeoDataFrame, targets: pd.Series, distance_m: float) -> pd.Series:
+    """Which communities lie within ``distance_m`` of a ``targets`` community (other than themselves)."""
+    left = metric[["geometry"]].reset_index(drop=True)
+    right = metric.loc[targets.to_numpy(), ["geometry"]].reset_index()
+    if right.empty:
+        return pd.Series(False, index=metric.index)
+    right = right.rename(columns={"index": "_target"}).reset_index(drop=True)
+    right["_target_pos"] = np.flatnonzero(targets.to_numpy())
+    joined = gpd.sjoin(left, right, predicate="dwithin", distance=distance_m)
+    joined = joined[joined.index != joined["_target_pos"]]
+    hit = np.zeros(len(metric), dtype=bool)
+    hit[joined.index.unique()] = True
+    return pd.Series(hit, index=metric.index)
+
+
+def _condition(
+    cond: Condition, *, deficient: pd.DataFrame, aligned: pd.DataFrame, communities: pd.DataFrame,
+    metric: gpd.GeoDataFrame, year_ok: pd.Series, profile: Profile,
+) -> pd.Series:
+    if cond.kind == "items":
+        items = set(cond.items) | {
+            code for code in DEFICIENCY_ITEMS
+            if set(profile.content.categories_of(code)) & set(cond.categories)
+        }
+        met = deficient[sorted(items)].sum(axis=1) >= cond.min_count
+        if cond.only_if_renovated:
+            met &= aligned["already_renovated"].map(bool).astype(bool)
+        return met
+    if cond.kind == "no_property_management":
+        pm = communities["property_management"] if "property_management" in communities else pd.Series(pd.NA, index=communities.index)
+        known = pm.notna()
+        return known & ~_truthy(pm)
+    if cond.kind == "support_rate":
+        households = pd.to_numeric(communities.get("households"), errors="coerce")
+        return _support_at_least(aligned, households, cond.min_rate)
+    return _adjacent(metric, year_ok, cond.distance_m)
+
+
+def _extension_outcome(ext: Extension, met: dict[int, pd.Series], index: pd.Index) -> pd.Series:
+    ok = pd.Series(True, index=index)
+    for i in range(len(ext.all_of)):
+        ok &= met[i]
+    if ext.any_of:
+        any_ok = pd.Series(False, index=index)
+        for j in range(len(ext.any_of)):
+            any_ok |= met[len(ext.all_of) + j]
+        ok &= any_ok
+    return ok
+
+
+def assess(
+    communities: gpd.GeoDataFrame,
+    *,
+    buildings: gpd.GeoDataFrame | None,
+    zones: gpd.GeoDataFrame | None,
+    survey: pd.DataFrame | None,
+    profile: Profile,
+    lang: Lang = "zh",
+) -> pd.DataFrame:
+    """Assess every community against ``profile``.
+
+    Returns a DataFrame indexed like ``communities`` with ``status`` (``eligible`` | ``conditional`` |
+    ``excluded``) and ``reasons`` (list of ``{code, text, source}``, text in ``lang``). The worst finding sets the
+    status (excluded > conditional > eligible); every finding is listed, so an excluded community shows all its
+    grounds.
+    """
+    en = lang == "en"
+    index = communities.index
+    records: list[tuple[int, str, str, str, str]] = []  # (position, status, code, text, source)
+
+    def add(mask: pd.Series | np.ndarray, status: str, code: str, texts: Iterable[str] | str, source: str) -> None:
+        positions = np.flatnonzero(np.asarray(mask, dtype=bool))
+        if isinstance(texts, str):
+            texts = [texts] * len(positions)
+        records.extend((int(p), status, code, t, source) for p, t in zip(positions, texts, strict=True))
+
+    aligned = align_survey(communities, survey=survey)
+    deficient = effective_deficiencies(aligned, profile=profile)
+    crs = metric_crs(communities)
+    metric = communities[["geometry"]].to_crs(crs)
+
+    # Built year against the cutoff.
+    cutoff = profile.cutoff
+    year = pd.to_numeric(communities["year_built"], errors="coerce")
+    missing = year.isna()
+    year_ok = (year <= cutoff.last_year_in).fillna(False).astype(bool)
+    post = (year > cutoff.last_year_in).fillna(False).astype(bool)
+    add(missing, "conditional", "year_missing",
+        "Year built unknown: check the year against the cutoff" if en else "缺少建成年份，需核实是否符合认定年限",
+        cutoff.source)
+    add(year_ok, "eligible", "built_before_cutoff",
+        [(f"Built in {int(y)}: within the cutoff ({cutoff.describe(lang)})" if en
+          else f"建成于{int(y)}年，符合认定年限（{cutoff.describe(lang)}）") for y in year[year_ok]],
+        cutoff.source)
+
+    # Buildings: hazards, and post-cutoff buildings inside qualifying communities.
+    bld = _buildings_by_community(buildings, communities) if buildings is not None and len(buildings) else None
+    late_ids: dict[int, list[str]] = {}
+    if bld is not None:
+        byear = pd.to_numeric(bld["year_built"], errors="coerce") if "year_built" in bld else None
+        if byear is not None:
+            late = bld[(byear > cutoff.last_year_in).to_numpy()]
+            late_ids = late.groupby("_pos")["id"].agg(lambda s: sorted(map(str, s))).to_dict()
+        ex = profile.exclusions
+        hazards = []
+        if ex.safety_grades is not None and "safety_grade" in bld:
+            grade = bld["safety_grade"].astype("string").str.strip().str.upper()
+            hazards.append(("dangerous_building", grade.isin(ex.safety_grades.grades).fillna(False).to_numpy(),
+                            ex.safety_grades.source, "/".join(ex.safety_grades.grades)))
+        if ex.hollow_core_slab is not None and "hollow_core_slab" in bld:
+            hazards.append(("hollow_core_slab", _truthy(bld["hollow_core_slab"]).to_numpy(),
+                            ex.hollow_core_slab.source, ""))
+        for code, flag, source, grades in hazards:
+            hit = bld[flag]
+            if hit.empty:
+                continue
+            ids = hit.groupby("_pos")["id"].agg(lambda s: sorted(map(str, s)))
+            mask = np.zeros(len(index), dtype=bool)
+            mask[ids.index.to_numpy()] = True
+            if code == "dangerous_building":
+                texts = [(f"Buildings {', '.join(v)} are safety grade {grades} (dangerous)" if en
+                          else f"楼栋 {'、'.join(v)} 为{grades}级危房") for v in ids]
+            else:
+                texts = [(f"Buildings {', '.join(v)} have hollow-core slab hazards" if en
+                          else f"楼栋 {'、'.join(v)} 存在多孔板结构安全隐患") for v in ids]
+            add(mask, "excluded", code, texts, source)
+
+    mixed_ids = pd.Series([late_ids.get(p, []) for p in range(len(index))], index=index, dtype=object)
+
+    # Extension rules.
+    has_mixed = mixed_ids.map(bool).astype(bool) & year_ok
+    admitted_post = pd.Series(False, index=index)
+    for ext in profile.extensions:
+        scope = post if ext.applies_to == "post_cutoff" else has_mixed
+        if ext.max_year is not None and ext.applies_to == "post_cutoff":
+            scope = scope & (year <= ext.max_year).fillna(False)
+        if not scope.any():
+            continue
+        conds = ext.all_of + ext.any_of
+        met = {i: _condition(c, deficient=deficient, aligned=aligned, communities=communities, metric=metric,
+                             year_ok=year_ok, profile=profile) for i, c in enumerate(conds)}
+        ok = _extension_outcome(ext, met, index) & scope
+        shown = [
+            "; ".join(c.text.get(lang) for i, c in enumerate(conds) if met[i].iloc[pos]) for pos in np.flatnonzero(ok)
+        ]
+        add(ok, "conditional", f"extension:{ext.code}",
+            [ext.text.get(lang) + (f" ({s})" if en else f"（{s}）") if s else ext.text.get(lang) for s in shown],
+            ext.source)
+        if ext.applies_to == "post_cutoff":
+            admitted_post |= ok
+        else:
+            not_ok = scope & ~ok
+            add(not_ok, "conditional", f"not_admitted:{ext.code}",
+                [(f"Buildings {', '.join(v)} are later than the cutoff and meet none of the conditions: "
+                  "only the earlier buildings qualify" if en
+                  else f"楼栋 {'、'.join(v)} 晚于认定年限且不符合放宽条件，仅早于年限的楼栋可纳入")
+                 for v in mixed_ids[not_ok]],
+                ext.source)
+    late_out = post & ~admitted_post
+    add(late_out, "excluded", "built_after_cutoff",
+        [(f"Built in {int(y)}: later than the cutoff ({cutoff.describe(lang)}) and no extension rule applies" if en
+          else f"建成于{int(y)}年，晚于认定年限（{cutoff.describe(lang)}），且不符合放宽条件") for y in year[late_out]],
+        cutoff.source)
+
+    # Zones of excluded kinds.
+    if zones is not None and len(zones) and profile.exclusions.zones:
+        _zone_reasons(metric, zones.to_crs(crs), profile, lang, add)
+
+    # Already renovated items: no credit.
+    if profile.exclusions.already_renovated is not None:
+        done = aligned["already_renovated"]
+        has = done.map(bool).astype(bool)
+        add(has, "eligible", "already_renovated",
+            [(f"Already renovated, no credit: {_join((_label(c, lang) for c in sorted(s)), lang)}" if en
+              else f"已改造项目不再计分：{_join((_label(c, lang) for c in sorted(s)), lang)}") for s in done[has]],
+            profile.exclusions.already_renovated.source)
+
+    frame = pd.DataFrame.from_records(records, columns=["pos", "status", "code", "text", "source"])
+    status = np.full(len(index), "eligible", dtype=object)
+    reasons: list[list[dict[str, str]]] = [[] for _ in index]
+    if not frame.empty:
+        frame["rank"] = frame["status"].map(_ORDER)
+        worst = frame.groupby("pos")["rank"].max()
+        inverse = {v: k for k, v in _ORDER.items()}
+        status[worst.index.to_numpy()] = worst.map(inverse).to_numpy()
+        frame = frame.sort_values(["pos", "rank"], ascending=[True, False], kind="stable")
+        for pos, code, text, source in frame[["pos", "code", "text", "source"]].itertuples(index=False):
+            reasons[pos].append({"code": code, "text": text, "source": source})
+    return pd.DataFrame({"status": status, "reasons": reasons}, index=index)
+
+
+def _buildings_by_community(buildings: gpd.GeoDataFrame, communities: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Buildings with ``_pos``: the position of their community (by ``community_id``, else by location)."""
+    pos_of = pd.Series(np.arange(len(communities)), index=communities["id"].astype(str).to_numpy())
+    pos = pd.Series(np.nan, index=buildings.index)
+    if "community_id" in buildings:
+        cid = buildings["community_id"]
+        pos = cid.astype("string").map(pos_of).astype(float).where(cid.notna())
+    unassigned = pos.isna().to_numpy()
+    if unassigned.any():
+        points = shapely.point_on_surface(buildings.geometry.to_crs(communities.crs).to_numpy()[unassigned])
+        tree = STRtree(communities.geometry.to_numpy())
+        src, dst = tree.query(points, predicate="within")
+        located = pd.Series(dst, index=src).groupby(level=0).min()
+        fill = np.full(unassigned.sum(), np.nan)
+        fill[located.index.to_numpy()] = located.to_numpy()
+        pos[unassigned] = fill
+    out = pd.DataFrame(buildings.drop(columns="geometry")).assign(_pos=pos.to_numpy())
+    out = out[out["_pos"].notna()].copy()
+    out["_pos"] = out["_pos"].astype(int)
+    return out
+
+
+def _zone_reasons(metric: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, profile: Profile, lang: Lang, add) -> None:
+    """Exclude communities more than ``zone_overlap_share`` inside a zone of an excluded kind (one STRtree query)."""
+    en = lang == "en"
+    ex = profile.exclusions
+    source_of = {z.kind: z.source for z in ex.zones}
+    kinds = zones["kind"].astype(str)
+    zones = zones[kinds.isin(source_of).to_numpy()]
+    if zones.empty:
+        return
+    cgeom = metric.geometry.to_numpy()
+    zgeom = zones.geometry.to_numpy()
+    ci, zi = STRtree(zgeom).query(cgeom, predicate="intersects")
+    if len(ci) == 0:
+        return
+    inter = shapely.area(shapely.intersection(cgeom[ci], zgeom[zi]))
+    share = inter / shapely.area(cgeom[ci])
+    pairs = pd.DataFrame({"pos": ci, "zone": zi, "share": share})
+    pairs = pairs[pairs["share"] > float(ex.zone_overlap_share)]
+    if pairs.empty:
+        return
+    pairs = pairs.sort_values(["pos", "share"], ascending=[True, False]).drop_duplicates("pos")
+    names = zones["name"].astype("string") if "name" in zones else zones["id"].astype("string")
+    names = names.fillna(zones["id"].astype("string")).to_numpy()
+    zkinds = zones["kind"].astype(str).to_numpy()
+    limit = f"{float(ex.zone_overlap_share) * 100:g}%"
+    for kind in pairs["zone"].map(lambda z: zkinds[z]).unique():
+        sub = pairs[pairs["zone"].map(lambda z, k=kind: zkinds[z] == k)]
+        mask = np.zeros(len(metric), dtype=bool)
+        mask[sub["pos"].to_numpy()] = True
+        texts = [
+            (f"{share * 100:.1f}% of its area lies in {_ZONE_EN[kind]} “{names[z]}” (more than {limit})" if en
+             else f"{share * 100:.1f}%的面积位于{ZONE_KINDS[kind]}“{names[z]}”内（超过{limit}）")
+            for z, share in zip(sub["zone"], sub["share"], strict=True)
+        ]
+        add(mask, "excluded", f"zone:{kind}", texts, source_of[kind])

@@ -1,0 +1,69 @@
+"""Shared fixtures: the same tests run on the embedded SQLite store and on PostGIS.
+
+PostGIS comes from ``RENEWAL_TEST_POSTGIS_URL`` (default: the local server, database ``renewal_test``). Without a
+server the PostGIS runs are skipped locally, but under ``CI=true`` an unavailable PostGIS fails the run.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from geo.stores import Store, open_store
+
+POSTGIS_URL = os.environ.get("RENEWAL_TEST_POSTGIS_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/renewal_test")
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+REALDATA = SHARED / "realdata"
+SAMPLE = ROOT / "data" / "boundaries"
+
+_postgis: Store | None = None
+_postgis_error: str | None = None
+
+
+def postgis_store() -> Store:
+    """The session's PostGIS store (migrated once), or skip/fail when there is none."""
+    global _postgis, _postgis_error
+    if _postgis is None and _postgis_error is None:
+        try:
+            _postgis = open_store(POSTGIS_URL)
+        except Exception as exc:  # any connection or extension failure means "no PostGIS here"
+            _postgis_error = f"{type(exc).__name__}: {exc}"
+    if _postgis is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"PostGIS unavailable under CI=true: {_postgis_error}")
+        pytest.skip(f"PostGIS unavailable: {_postgis_error}")
+    return _postgis
+
+
+def _truncate(store: Store) -> None:
+    with store.begin() as conn:
+        names = ", ".join(t.name for t in reversed(store.metadata.sorted_tables))
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgis", marks=pytest.mark.postgis)])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """An empty store of each kind."""
+    if request.param == "sqlite":
+        s = open_store(f"sqlite:///{tmp_path / 'store.sqlite'}")
+        yield s
+        s.dispose()
+    else:
+        s = postgis_store()
+        _truncate(s)
+        yield s
+
+
+@pytest.fixture
+def both_stores(tmp_path: Path) -> Iterator[tuple[Store, Store]]:
+    """An empty SQLite store and an empty PostGIS store, for results that must be identical."""
+    sqlite = open_store(f"sqlite:///{tmp_path / 'both.sqlite'}")
+    pg = postgis_store()
+    _truncate(pg)
+    yield sqlite, pg
+    sqlite.dispose()
