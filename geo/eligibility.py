@@ -22,14 +22,28 @@ from geo.profiles import Condition, Extension, Lang, Profile
 
 _TRUE = {"1", "true", "t", "yes", "y", "是", "有", "√", "✓"}
 _LABEL_TO_CODE = {zh: code for code, (zh, _en) in DEFICIENCY_ITEMS.items()} | {c: c for c in DEFICIENCY_ITEMS}
-_ZONE_EN = {"demolition": "demolition area", "shantytown": "shantytown", "urban_village": "urban village",
-            "self_built": "self-built housing area"}
+_ZONE_EN = {
+    "demolition": "demolition area",
+    "shantytown": "shantytown",
+    "urban_village": "urban village",
+    "self_built": "self-built housing area",
+}
 _ORDER = {"eligible": 0, "conditional": 1, "excluded": 2}
 
 
+def _truthy_value(value: object) -> bool:
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    if isinstance(value, int | float | np.number):
+        return not np.isnan(value) and value != 0
+    if value is None or value is pd.NA:
+        return False
+    return str(value).strip().lower() in _TRUE
+
+
 def _truthy(series: pd.Series) -> pd.Series:
-    text = series.astype("string").str.strip().str.lower()
-    return text.isin(_TRUE).fillna(False).astype(bool)
+    """是/否, 1/0, true/false, yes/no (and real booleans or numbers) as booleans; blanks are False."""
+    return series.map(_truthy_value).astype(bool)
 
 
 def _item_set(value: object) -> frozenset[str]:
@@ -58,17 +72,25 @@ def align_survey(communities: pd.DataFrame, *, survey: pd.DataFrame | None) -> p
             by_id = survey.dropna(subset=["community_id"]).drop_duplicates("community_id", keep="last")
             rows = by_id.set_index(by_id["community_id"].astype(str)).reindex(communities["id"].astype(str))
         else:
-            key = survey["name"].astype(str) + "\x1f" + survey.get("street", pd.Series("", index=survey.index)).astype(str)
+            key = (
+                survey["name"].astype(str)
+                + "\x1f"
+                + survey.get("street", pd.Series("", index=survey.index)).astype(str)
+            )
             by_key = survey.assign(_key=key).drop_duplicates("_key", keep="last").set_index("_key")
-            ckey = communities["name"].astype(str) + "\x1f" + communities.get(
-                "street", pd.Series("", index=communities.index)).astype(str)
+            ckey = (
+                communities["name"].astype(str)
+                + "\x1f"
+                + communities.get("street", pd.Series("", index=communities.index)).astype(str)
+            )
             rows = by_key.reindex(ckey)
         rows.index = communities.index
     for code in DEFICIENCY_ITEMS:
         out[code] = _truthy(rows[code]) if code in rows.columns else False
     out["support_households"] = (
         pd.to_numeric(rows["support_households"], errors="coerce").astype(float)
-        if "support_households" in rows.columns else np.nan
+        if "support_households" in rows.columns
+        else np.nan
     )
     renovated = rows["already_renovated"] if "already_renovated" in rows.columns else pd.Series(None, index=out.index)
     out["already_renovated"] = [_item_set(v) for v in renovated]
@@ -124,20 +146,29 @@ def _adjacent(metric: gpd.GeoDataFrame, targets: pd.Series, distance_m: float) -
 
 
 def _condition(
-    cond: Condition, *, deficient: pd.DataFrame, aligned: pd.DataFrame, communities: pd.DataFrame,
-    metric: gpd.GeoDataFrame, year_ok: pd.Series, profile: Profile,
+    cond: Condition,
+    *,
+    deficient: pd.DataFrame,
+    aligned: pd.DataFrame,
+    communities: pd.DataFrame,
+    metric: gpd.GeoDataFrame,
+    year_ok: pd.Series,
+    profile: Profile,
 ) -> pd.Series:
     if cond.kind == "items":
         items = set(cond.items) | {
-            code for code in DEFICIENCY_ITEMS
-            if set(profile.content.categories_of(code)) & set(cond.categories)
+            code for code in DEFICIENCY_ITEMS if set(profile.content.categories_of(code)) & set(cond.categories)
         }
         met = deficient[sorted(items)].sum(axis=1) >= cond.min_count
         if cond.only_if_renovated:
             met &= aligned["already_renovated"].map(bool).astype(bool)
         return met
     if cond.kind == "no_property_management":
-        pm = communities["property_management"] if "property_management" in communities else pd.Series(pd.NA, index=communities.index)
+        pm = (
+            communities["property_management"]
+            if "property_management" in communities
+            else pd.Series(pd.NA, index=communities.index)
+        )
         known = pm.notna()
         return known & ~_truthy(pm)
     if cond.kind == "support_rate":
@@ -195,13 +226,27 @@ def assess(
     missing = year.isna()
     year_ok = (year <= cutoff.last_year_in).fillna(False).astype(bool)
     post = (year > cutoff.last_year_in).fillna(False).astype(bool)
-    add(missing, "conditional", "year_missing",
+    add(
+        missing,
+        "conditional",
+        "year_missing",
         "Year built unknown: check the year against the cutoff" if en else "缺少建成年份，需核实是否符合认定年限",
-        cutoff.source)
-    add(year_ok, "eligible", "built_before_cutoff",
-        [(f"Built in {int(y)}: within the cutoff ({cutoff.describe(lang)})" if en
-          else f"建成于{int(y)}年，符合认定年限（{cutoff.describe(lang)}）") for y in year[year_ok]],
-        cutoff.source)
+        cutoff.source,
+    )
+    add(
+        year_ok,
+        "eligible",
+        "built_before_cutoff",
+        [
+            (
+                f"Built in {int(y)}: within the cutoff ({cutoff.describe(lang)})"
+                if en
+                else f"建成于{int(y)}年，符合认定年限（{cutoff.describe(lang)}）"
+            )
+            for y in year[year_ok]
+        ],
+        cutoff.source,
+    )
 
     # Buildings: hazards, and post-cutoff buildings inside qualifying communities.
     bld = _buildings_by_community(buildings, communities) if buildings is not None and len(buildings) else None
@@ -215,11 +260,18 @@ def assess(
         hazards = []
         if ex.safety_grades is not None and "safety_grade" in bld:
             grade = bld["safety_grade"].astype("string").str.strip().str.upper()
-            hazards.append(("dangerous_building", grade.isin(ex.safety_grades.grades).fillna(False).to_numpy(),
-                            ex.safety_grades.source, "/".join(ex.safety_grades.grades)))
+            hazards.append(
+                (
+                    "dangerous_building",
+                    grade.isin(ex.safety_grades.grades).fillna(False).to_numpy(),
+                    ex.safety_grades.source,
+                    "/".join(ex.safety_grades.grades),
+                )
+            )
         if ex.hollow_core_slab is not None and "hollow_core_slab" in bld:
-            hazards.append(("hollow_core_slab", _truthy(bld["hollow_core_slab"]).to_numpy(),
-                            ex.hollow_core_slab.source, ""))
+            hazards.append(
+                ("hollow_core_slab", _truthy(bld["hollow_core_slab"]).to_numpy(), ex.hollow_core_slab.source, "")
+            )
         for code, flag, source, grades in hazards:
             hit = bld[flag]
             if hit.empty:
@@ -228,11 +280,23 @@ def assess(
             mask = np.zeros(len(index), dtype=bool)
             mask[ids.index.to_numpy()] = True
             if code == "dangerous_building":
-                texts = [(f"Buildings {', '.join(v)} are safety grade {grades} (dangerous)" if en
-                          else f"楼栋 {'、'.join(v)} 为{grades}级危房") for v in ids]
+                texts = [
+                    (
+                        f"Buildings {', '.join(v)} are safety grade {grades} (dangerous)"
+                        if en
+                        else f"楼栋 {'、'.join(v)} 为{grades}级危房"
+                    )
+                    for v in ids
+                ]
             else:
-                texts = [(f"Buildings {', '.join(v)} have hollow-core slab hazards" if en
-                          else f"楼栋 {'、'.join(v)} 存在多孔板结构安全隐患") for v in ids]
+                texts = [
+                    (
+                        f"Buildings {', '.join(v)} have hollow-core slab hazards"
+                        if en
+                        else f"楼栋 {'、'.join(v)} 存在多孔板结构安全隐患"
+                    )
+                    for v in ids
+                ]
             add(mask, "excluded", code, texts, source)
 
     mixed_ids = pd.Series([late_ids.get(p, []) for p in range(len(index))], index=index, dtype=object)
@@ -247,30 +311,63 @@ def assess(
         if not scope.any():
             continue
         conds = ext.all_of + ext.any_of
-        met = {i: _condition(c, deficient=deficient, aligned=aligned, communities=communities, metric=metric,
-                             year_ok=year_ok, profile=profile) for i, c in enumerate(conds)}
+        met = {
+            i: _condition(
+                c,
+                deficient=deficient,
+                aligned=aligned,
+                communities=communities,
+                metric=metric,
+                year_ok=year_ok,
+                profile=profile,
+            )
+            for i, c in enumerate(conds)
+        }
         ok = _extension_outcome(ext, met, index) & scope
         shown = [
             "; ".join(c.text.get(lang) for i, c in enumerate(conds) if met[i].iloc[pos]) for pos in np.flatnonzero(ok)
         ]
-        add(ok, "conditional", f"extension:{ext.code}",
+        add(
+            ok,
+            "conditional",
+            f"extension:{ext.code}",
             [ext.text.get(lang) + (f" ({s})" if en else f"（{s}）") if s else ext.text.get(lang) for s in shown],
-            ext.source)
+            ext.source,
+        )
         if ext.applies_to == "post_cutoff":
             admitted_post |= ok
         else:
             not_ok = scope & ~ok
-            add(not_ok, "conditional", f"not_admitted:{ext.code}",
-                [(f"Buildings {', '.join(v)} are later than the cutoff and meet none of the conditions: "
-                  "only the earlier buildings qualify" if en
-                  else f"楼栋 {'、'.join(v)} 晚于认定年限且不符合放宽条件，仅早于年限的楼栋可纳入")
-                 for v in mixed_ids[not_ok]],
-                ext.source)
+            add(
+                not_ok,
+                "conditional",
+                f"not_admitted:{ext.code}",
+                [
+                    (
+                        f"Buildings {', '.join(v)} are later than the cutoff and meet none of the conditions: "
+                        "only the earlier buildings qualify"
+                        if en
+                        else f"楼栋 {'、'.join(v)} 晚于认定年限且不符合放宽条件，仅早于年限的楼栋可纳入"
+                    )
+                    for v in mixed_ids[not_ok]
+                ],
+                ext.source,
+            )
     late_out = post & ~admitted_post
-    add(late_out, "excluded", "built_after_cutoff",
-        [(f"Built in {int(y)}: later than the cutoff ({cutoff.describe(lang)}) and no extension rule applies" if en
-          else f"建成于{int(y)}年，晚于认定年限（{cutoff.describe(lang)}），且不符合放宽条件") for y in year[late_out]],
-        cutoff.source)
+    add(
+        late_out,
+        "excluded",
+        "built_after_cutoff",
+        [
+            (
+                f"Built in {int(y)}: later than the cutoff ({cutoff.describe(lang)}) and no extension rule applies"
+                if en
+                else f"建成于{int(y)}年，晚于认定年限（{cutoff.describe(lang)}），且不符合放宽条件"
+            )
+            for y in year[late_out]
+        ],
+        cutoff.source,
+    )
 
     # Zones of excluded kinds.
     if zones is not None and len(zones) and profile.exclusions.zones:
@@ -280,10 +377,20 @@ def assess(
     if profile.exclusions.already_renovated is not None:
         done = aligned["already_renovated"]
         has = done.map(bool).astype(bool)
-        add(has, "eligible", "already_renovated",
-            [(f"Already renovated, no credit: {_join((_label(c, lang) for c in sorted(s)), lang)}" if en
-              else f"已改造项目不再计分：{_join((_label(c, lang) for c in sorted(s)), lang)}") for s in done[has]],
-            profile.exclusions.already_renovated.source)
+        add(
+            has,
+            "eligible",
+            "already_renovated",
+            [
+                (
+                    f"Already renovated, no credit: {_join((_label(c, lang) for c in sorted(s)), lang)}"
+                    if en
+                    else f"已改造项目不再计分：{_join((_label(c, lang) for c in sorted(s)), lang)}"
+                )
+                for s in done[has]
+            ],
+            profile.exclusions.already_renovated.source,
+        )
 
     frame = pd.DataFrame.from_records(records, columns=["pos", "status", "code", "text", "source"])
     status = np.full(len(index), "eligible", dtype=object)
@@ -351,8 +458,11 @@ def _zone_reasons(metric: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, profile: Pr
         mask = np.zeros(len(metric), dtype=bool)
         mask[sub["pos"].to_numpy()] = True
         texts = [
-            (f"{share * 100:.1f}% of its area lies in {_ZONE_EN[kind]} “{names[z]}” (more than {limit})" if en
-             else f"{share * 100:.1f}%的面积位于{ZONE_KINDS[kind]}“{names[z]}”内（超过{limit}）")
+            (
+                f"{share * 100:.1f}% of its area lies in {_ZONE_EN[kind]} “{names[z]}” (more than {limit})"
+                if en
+                else f"{share * 100:.1f}%的面积位于{ZONE_KINDS[kind]}“{names[z]}”内（超过{limit}）"
+            )
             for z, share in zip(sub["zone"], sub["share"], strict=True)
         ]
         add(mask, "excluded", f"zone:{kind}", texts, source_of[kind])

@@ -64,7 +64,9 @@ def load_cost_model(path: str | Path | None = None) -> CostModel:
         return CostModel.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
     except ValidationError as exc:
         detail = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        raise DataError(f"费用模型文件 {path.name} 有误：{detail}", f"Cost model file {path.name} is invalid: {detail}") from exc
+        raise DataError(
+            f"费用模型文件 {path.name} 有误：{detail}", f"Cost model file {path.name} is invalid: {detail}"
+        ) from exc
     except (OSError, yaml.YAMLError) as exc:
         raise DataError(f"无法读取费用模型文件 {path}：{exc}", f"Cannot read cost model file {path}: {exc}") from exc
 
@@ -118,8 +120,10 @@ def costs(
     if funding.kind == "category_shares":
         shares = funding.category_shares or {}
         d = math.lcm(*(s.denominator for s in shares.values()))
-        residents_d = sum((cat_yuan[c] * (shares[c].numerator * (d // shares[c].denominator)) for c in categories),
-                          np.zeros(len(communities), dtype=np.int64))
+        residents_d = sum(
+            (cat_yuan[c] * (shares[c].numerator * (d // shares[c].denominator)) for c in categories),
+            np.zeros(len(communities), dtype=np.int64),
+        )
         base_u = (cost * d - residents_d) * 100  # units of 1/(100 d) yuan
         if funding.subsidy_cap_yuan_per_m2 is not None:
             base_u = np.minimum(base_u, funding.subsidy_cap_yuan_per_m2 * area_centi * d)

@@ -133,7 +133,7 @@ def import_layer(
         if replace:
             store.delete_all(conn, layer)
         context = _Context.load(store, conn, layer)
-        with vector_batches(source, batch_size=batch_size) as batches:
+        with store.deferred_spatial_index(conn, layer), vector_batches(source, batch_size=batch_size) as batches:
             for batch in batches:
                 frame = _prepare_batch(batch, layer, crs=crs, fix=fix, mapping=mapping, path=path, errors=errors,
                                        report=report)

@@ -97,11 +97,15 @@ def score(
 def rank(frame: pd.DataFrame) -> pd.Series:
     """Rank (1 = first) of the non-excluded rows of ``frame`` (columns ``status``, ``score``, ``households``,
     ``community_id``): score descending, then households descending, then id; excluded rows get none."""
-    ranked = frame[frame["status"] != "excluded"].assign(
-        _hh=pd.to_numeric(frame["households"], errors="coerce").fillna(-1),
-        _id=frame["community_id"].astype(str),
-    )
-    order = ranked.sort_values(["score", "_hh", "_id"], ascending=[False, False, True], kind="mergesort").index
+    keys = pd.DataFrame(
+        {
+            "score": frame["score"],
+            "_hh": pd.to_numeric(frame["households"], errors="coerce").fillna(-1),
+            "_id": frame["community_id"].astype(str),
+        },
+        index=frame.index,
+    )[(frame["status"] != "excluded").to_numpy()]
+    order = keys.sort_values(["score", "_hh", "_id"], ascending=[False, False, True], kind="mergesort").index
     out = pd.Series(pd.NA, index=frame.index, dtype="Int64")
     out.loc[order] = np.arange(1, len(order) + 1)
     return out

@@ -36,8 +36,8 @@ def test_touching_and_gap_pairs_with_wall_lengths():
     pairs = adjacency(ROW, gap_m=15.0)
     assert pairs[["i_id", "j_id", "kind"]].values.tolist() == [["A", "B", "touch"], ["B", "C", "gap"]]
     assert pairs["distance_m"].tolist() == pytest.approx([0.0, 10.0], abs=0.01)
-    # 100 m of wall faces the neighbour; the 0.5 m measuring tolerance adds 0.5 m at each end.
-    assert pairs["shared_length_m"].tolist() == pytest.approx([101.0, 101.0], abs=0.1)
+    # A-B share a 100 m wall; B faces C along 100 m across the 10 m lane.
+    assert pairs["shared_length_m"].tolist() == pytest.approx([100.0, 100.0], abs=0.05)
 
 
 def test_gap_threshold_decides_the_lane_pair():
@@ -71,10 +71,19 @@ def test_matrix_is_symmetric_over_the_given_ids():
     matrix = adjacency_matrix(pairs, ids=["A", "B", "C", "D"], weight="shared_length_m")
     dense = matrix.toarray()
     assert (dense == dense.T).all()
-    assert dense[0, 1] == pytest.approx(101.0, abs=0.1)
-    assert dense[1, 2] == pytest.approx(101.0, abs=0.1)
+    assert dense[0, 1] == pytest.approx(100.0, abs=0.05)
+    assert dense[1, 2] == pytest.approx(100.0, abs=0.05)
     assert dense[3].sum() == 0
 
 
 def test_empty_layer_gives_no_pairs():
     assert len(adjacency(ROW.iloc[0:0])) == 0
+
+
+def test_wall_length_counts_only_the_stretch_the_neighbour_runs_along():
+    # B is shifted 50 m north, so 50 m of A's east wall touches it.
+    shifted = compounds([(0, 0, 100, 100), (100, 50, 200, 150)], id=["A", "B"])
+    assert adjacency(shifted)["shared_length_m"].tolist() == pytest.approx([50.0], abs=0.05)
+    # A is a 10 m deep slab; its far side is within 15 m of B but is not a shared wall.
+    slab = compounds([(0, 0, 100, 10), (0, 10, 100, 60)], id=["A", "B"])
+    assert adjacency(slab)["shared_length_m"].tolist() == pytest.approx([100.0], abs=0.05)

@@ -60,7 +60,7 @@ def test_two_compounds_sharing_a_wall_merge_into_one_viable_unit():
     assert unit["floor_area_m2"] == pytest.approx(24_500.0)
     assert bool(unit["viable"])
     assert unit["reason"] == "2个相邻小区拆墙连片，合计350户达到物业管理规模（≥300户）"
-    assert unit["shared_boundary_m"] == pytest.approx(101.0, abs=0.1)  # 100 m wall + 0.5 m tolerance each end
+    assert unit["shared_boundary_m"] == pytest.approx(100.0, abs=0.05)  # the 100 m wall comes down
     # The outline is the 200 m x 100 m block, with no wall line or sliver left inside.
     outline = units.to_crs(GK).geometry.iloc[0]
     assert outline.area == pytest.approx(20_000.0, rel=1e-4)

@@ -366,16 +366,20 @@ class Profile(_Frozen):
         checks: list[tuple[str, set[str]]] = [
             ("scoring.category_weights", set(self.scoring.category_weights or {})),
             ("funding.category_shares", set(self.funding.category_shares or {})),
-            *((f"extensions.{e.code}", {c for cond in e.all_of + e.any_of for c in cond.categories})
-              for e in self.extensions),
+            *(
+                (f"extensions.{e.code}", {c for cond in e.all_of + e.any_of for c in cond.categories})
+                for e in self.extensions
+            ),
         ]
         for where, used in checks:
             if used - known:
                 raise ValueError(f"{where}: unknown category {sorted(used - known)[0]!r}")
         if self.funding.category_shares is not None and set(self.funding.category_shares) != known:
             raise ValueError(f"funding.category_shares: needs a share for each category {sorted(known)}")
-        for where, stage_codes in (("consent.rounds", self.consent.rounds),
-                                   ("publicity", [p.stage for p in self.publicity])):
+        for where, stage_codes in (
+            ("consent.rounds", self.consent.rounds),
+            ("publicity", [p.stage for p in self.publicity]),
+        ):
             missing = [s for s in stage_codes if s not in codes]
             if missing:
                 raise ValueError(f"{where}: stage {missing[0]!r} is not in stages")
@@ -404,15 +408,26 @@ class Profile(_Frozen):
         share = f"{float(ex.zone_overlap_share) * 100:g}%"
         for z in ex.zones:
             kind = z.kind if en else ZONE_KINDS[z.kind]
-            lines.append((f"Excluded zone: {kind} (> {share} of area)" if en else f"排除片区：{kind}（占面积>{share}）")
-                         + src(z.source))
+            lines.append(
+                (f"Excluded zone: {kind} (> {share} of area)" if en else f"排除片区：{kind}（占面积>{share}）")
+                + src(z.source)
+            )
         if ex.safety_grades:
             g = "/".join(ex.safety_grades.grades)
-            lines.append((f"Excluded: buildings of safety grade {g}" if en else f"排除：{g}级危房") + src(ex.safety_grades.source))
+            lines.append(
+                (f"Excluded: buildings of safety grade {g}" if en else f"排除：{g}级危房")
+                + src(ex.safety_grades.source)
+            )
         if ex.hollow_core_slab:
-            lines.append(("Excluded: hollow-core slab hazards" if en else "排除：多孔板结构安全隐患") + src(ex.hollow_core_slab.source))
+            lines.append(
+                ("Excluded: hollow-core slab hazards" if en else "排除：多孔板结构安全隐患")
+                + src(ex.hollow_core_slab.source)
+            )
         if ex.already_renovated:
-            lines.append(("Already renovated items: no credit" if en else "已改造内容不重复改造") + src(ex.already_renovated.source))
+            lines.append(
+                ("Already renovated items: no credit" if en else "已改造内容不重复改造")
+                + src(ex.already_renovated.source)
+            )
         for e in self.extensions:
             lines.append(("Extension: " if en else "放宽条件：") + e.text.get(lang) + src(e.source))
         lines.append(("Content menu:" if en else "改造内容：") + src(self.content.source))
@@ -425,36 +440,65 @@ class Profile(_Frozen):
         c = self.consent
         parts = []
         if c.households_threshold is not None:
-            parts.append((f"households ≥ {c.households_threshold}" if en else f"户数≥{c.households_threshold}"))
+            parts.append(f"households ≥ {c.households_threshold}" if en else f"户数≥{c.households_threshold}")
         if c.area_threshold is not None:
-            parts.append((f"area ≥ {c.area_threshold}" if en else f"专有面积≥{c.area_threshold}"))
-        committee = (", owners' committee required" if en else "，须成立业委会或自治小组") if c.owners_committee_required else ""
-        lines.append(("Consent: " if en else "征求意见：") + (" and " if en else "且").join(parts) + committee + src(c.source))
+            parts.append(f"area ≥ {c.area_threshold}" if en else f"专有面积≥{c.area_threshold}")
+        committee = (
+            (", owners' committee required" if en else "，须成立业委会或自治小组")
+            if c.owners_committee_required
+            else ""
+        )
+        lines.append(
+            ("Consent: " if en else "征求意见：") + (" and " if en else "且").join(parts) + committee + src(c.source)
+        )
         for p in self.publicity:
             days = "—" if p.min_working_days is None else str(p.min_working_days)
-            lines.append((f"Publicity after {p.stage}: ≥ {days} working days" if en
-                          else f"公示（{STAGES[p.stage][0]}）：不少于{days}个工作日") + src(p.source))
+            lines.append(
+                (
+                    f"Publicity after {p.stage}: ≥ {days} working days"
+                    if en
+                    else f"公示（{STAGES[p.stage][0]}）：不少于{days}个工作日"
+                )
+                + src(p.source)
+            )
         lines.append(("Funding: " if en else "资金：") + self.funding.text.get(lang) + src(self.funding.source))
-        for title, hints in ((("Deadlines:" if en else "时限："), self.deadlines),
-                             (("Priorities:" if en else "优先："), self.priority_hints)):
+        for title, hints in (
+            (("Deadlines:" if en else "时限："), self.deadlines),
+            (("Priorities:" if en else "优先："), self.priority_hints),
+        ):
             if hints:
                 lines.append(title)
                 lines.extend(f"  {h.text.get(lang)}" + src(h.source) for h in hints)
         lines.append("Stages:" if en else "程序：")
         for i, s in enumerate(self.stages, 1):
-            flags = [f for f, on in (("consent", s.needs_consent), ("publicity", s.needs_publicity),
-                                     ("funds", s.needs_funds)) if on]
+            flags = [
+                f
+                for f, on in (
+                    ("consent", s.needs_consent),
+                    ("publicity", s.needs_publicity),
+                    ("funds", s.needs_funds),
+                )
+                if on
+            ]
             label = STAGES[s.code][1] if en else s.zh
             lines.append(f"  {i}. {s.code} {label}" + (f" ({', '.join(flags)})" if flags else "") + src(s.source))
         for t in self.targets:
             years = "–".join(str(y) for y in (t.years[0], t.years[-1])) if len(t.years) > 1 else str(t.years[0])
-            lines.append((f"Target {years}: {t.communities} communities" if en else f"目标 {years}年：{t.communities}个小区")
-                         + src(t.source))
+            lines.append(
+                (f"Target {years}: {t.communities} communities" if en else f"目标 {years}年：{t.communities}个小区")
+                + src(t.source)
+            )
         w = ", ".join(f"{k} {v}" for k, v in self.scoring.weights.items())
         lines.append(("Scoring weights: " if en else "评分权重：") + w + src(self.scoring.source))
         m = self.merging
-        lines.append((f"Merging (拆墙连片): ≥ {m.min_households} households, gap ≤ {m.gap_m:g} m" if en
-                      else f"拆墙连片：不少于{m.min_households}户，间距≤{m.gap_m:g}米") + src(m.source))
+        lines.append(
+            (
+                f"Merging (拆墙连片): ≥ {m.min_households} households, gap ≤ {m.gap_m:g} m"
+                if en
+                else f"拆墙连片：不少于{m.min_households}户，间距≤{m.gap_m:g}米"
+            )
+            + src(m.source)
+        )
         return "\n".join(lines)
 
 
@@ -472,7 +516,9 @@ def _resolve(profile: str | Path) -> Path:
     path = PROFILE_DIR / f"{profile}.yaml"
     if not path.is_file():
         known = ", ".join(list_profiles())
-        raise NotFoundError(f"没有策略配置“{profile}”（可用：{known}）", f"No profile {profile!r} (available: {known})")
+        raise NotFoundError(
+            f"没有策略配置“{profile}”（可用：{known}）", f"No profile {profile!r} (available: {known})"
+        )
     return path
 
 
@@ -490,8 +536,9 @@ def _load(path: Path, _mtime: float) -> Profile:
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
-        raise DataError(f"策略配置文件 {path.name} 不是有效的YAML：{exc}",
-                        f"Profile file {path.name} is not valid YAML: {exc}") from exc
+        raise DataError(
+            f"策略配置文件 {path.name} 不是有效的YAML：{exc}", f"Profile file {path.name} is not valid YAML: {exc}"
+        ) from exc
     if not isinstance(raw, dict):
         raise DataError(f"策略配置文件 {path.name} 应为映射", f"Profile file {path.name} must hold a mapping")
     try:

@@ -96,6 +96,25 @@ class Store(ABC):
     def _bulk_insert(self, conn: Connection, layer: str, frame: pd.DataFrame, geoms: np.ndarray) -> None:
         """Insert ``frame`` with ``geoms`` (EPSG:4490) as fast as the back end allows."""
 
+    @contextmanager
+    def deferred_spatial_index(self, conn: Connection, layer: str) -> Iterator[None]:
+        """Load into an empty layer without maintaining its spatial index row by row; rebuild it once after."""
+        empty = conn.execute(select(self.tables[layer].c.fid).limit(1)).first() is None
+        if not empty:
+            yield
+            return
+        self._drop_spatial_index(conn, layer)
+        yield
+        self._build_spatial_index(conn, layer)
+
+    @abstractmethod
+    def _drop_spatial_index(self, conn: Connection, layer: str) -> None:
+        """Drop the layer's spatial index (inside the caller's transaction)."""
+
+    @abstractmethod
+    def _build_spatial_index(self, conn: Connection, layer: str) -> None:
+        """Create the layer's spatial index from the rows present."""
+
     def delete_all(self, conn: Connection, layer: str) -> None:
         conn.execute(self.tables[layer].delete())
 

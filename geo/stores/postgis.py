@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from typing import Any
 
@@ -11,8 +10,10 @@ import pandas as pd
 import shapely
 from sqlalchemy import Connection, LargeBinary, Table, create_engine, func, text
 
-from geo.model import STORAGE_EPSG
+from geo.model import LAYERS, STORAGE_EPSG
+from geo.stores._pgcopy import column_payload, copy_buffer
 from geo.stores.base import BBox, Store
+from geo.stores.schema import gist_ddl
 
 COPY_BATCH = 50_000
 
@@ -30,6 +31,7 @@ class PostGISStore(Store):
             connect_args={"options": f"-c statement_timeout={statement_timeout_ms}", "connect_timeout": 5},
         )
         super().__init__(engine)
+        self._deferred: dict[str, tuple[list[Any], list[Any]]] = {}
 
     def migrate(self) -> None:
         with self.engine.begin() as conn:
@@ -37,20 +39,19 @@ class PostGISStore(Store):
         super().migrate()
 
     def _bulk_insert(self, conn: Connection, layer: str, frame: pd.DataFrame, geoms: np.ndarray) -> None:
-        """COPY in CSV batches; geometry as hex EWKB, which PostGIS parses without a function call per row."""
-        frame = frame.copy()
-        frame["geom"] = shapely.to_wkb(geoms, hex=True, include_srid=True)
-        for c in frame.columns:
-            if frame[c].dtype == "boolean":
-                frame[c] = frame[c].map({True: "t", False: "f"}, na_action="ignore")
-        cols = ", ".join(f'"{c}"' for c in frame.columns)
+        """Binary COPY built column-wise with numpy; geometry travels as EWKB, which PostGIS takes as is."""
+        spec = LAYERS[layer]
+        kinds = {c.name: c.type for c in spec.columns} | {"extra": "json"}
         cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        cols = ", ".join(f'"{c}"' for c in [*frame.columns, "geom"])
         try:
             for start in range(0, len(frame), COPY_BATCH):
-                buf = io.StringIO()
-                frame.iloc[start : start + COPY_BATCH].to_csv(buf, header=False, index=False, quoting=csv.QUOTE_MINIMAL)
-                buf.seek(0)
-                cursor.copy_expert(f"COPY {layer} ({cols}) FROM STDIN WITH (FORMAT csv)", buf)
+                part = frame.iloc[start : start + COPY_BATCH]
+                columns = [column_payload(part[c], kinds[c]) for c in part.columns]
+                columns.append(column_payload(shapely.to_wkb(geoms[start : start + COPY_BATCH], include_srid=True),
+                                              "bytes"))
+                cursor.copy_expert(f"COPY {layer} ({cols}) FROM STDIN WITH (FORMAT binary)",
+                                   io.BytesIO(copy_buffer(columns)))
         finally:
             cursor.close()
 
@@ -59,6 +60,39 @@ class PostGISStore(Store):
             text(f"UPDATE {layer} SET geom=ST_GeomFromEWKB(:g) WHERE fid=:fid"),
             {"g": shapely.to_wkb(shapely.set_srid(geom, STORAGE_EPSG), include_srid=True), "fid": fid},
         )
+
+    def _drop_spatial_index(self, conn: Connection, layer: str) -> None:
+        """Drop every secondary index and unique constraint; their definitions are kept to rebuild them."""
+        self._deferred[layer] = (
+            conn.execute(
+                text(
+                    "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+                    "WHERE conrelid = CAST(:t AS regclass) AND contype = 'u'"
+                ),
+                {"t": layer},
+            ).all(),
+            conn.execute(
+                text(
+                    "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = :t AND indexname NOT IN "
+                    "(SELECT conname FROM pg_constraint WHERE conrelid = CAST(:t AS regclass))"
+                ),
+                {"t": layer},
+            ).all(),
+        )
+        constraints, indexes = self._deferred[layer]
+        for name, _ in constraints:
+            conn.exec_driver_sql(f'ALTER TABLE {layer} DROP CONSTRAINT "{name}"')
+        for name, _ in indexes:
+            conn.exec_driver_sql(f'DROP INDEX "{name}"')
+
+    def _build_spatial_index(self, conn: Connection, layer: str) -> None:
+        constraints, indexes = self._deferred.pop(layer, ([], []))
+        for name, definition in constraints:
+            conn.exec_driver_sql(f'ALTER TABLE {layer} ADD CONSTRAINT "{name}" {definition}')
+        for _, definition in indexes:
+            conn.exec_driver_sql(definition)
+        conn.exec_driver_sql(gist_ddl(layer))
+        conn.exec_driver_sql(f"ANALYZE {layer}")
 
     def _geom_out(self, table: Table) -> Any:
         return func.ST_AsBinary(table.c.geom, type_=LargeBinary)
@@ -71,3 +105,4 @@ class PostGISStore(Store):
         return text(
             f"SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT ST_Extent(geom) AS e FROM {layer}) s"
         )
+

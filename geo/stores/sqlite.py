@@ -11,6 +11,7 @@ import shapely
 from sqlalchemy import Connection, Table, create_engine, event, select, text
 
 from geo.stores.base import BBox, Store
+from geo.stores.schema import rtree_ddl
 
 
 class SQLiteStore(Store):
@@ -42,6 +43,14 @@ class SQLiteStore(Store):
             text(f"UPDATE {layer} SET geom=:g, minx=:a, miny=:b, maxx=:c, maxy=:d WHERE fid=:fid"),
             {"g": shapely.to_wkb(geom), "a": minx, "b": miny, "c": maxx, "d": maxy, "fid": fid},
         )
+
+    def _drop_spatial_index(self, conn: Connection, layer: str) -> None:
+        conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {layer}_rtree_ins")
+
+    def _build_spatial_index(self, conn: Connection, layer: str) -> None:
+        conn.exec_driver_sql(f"DELETE FROM {layer}_rtree")
+        conn.exec_driver_sql(f"INSERT INTO {layer}_rtree SELECT fid, minx, maxx, miny, maxy FROM {layer}")
+        conn.exec_driver_sql(rtree_ddl(layer)[1])
 
     def _geom_out(self, table: Table) -> Any:
         return table.c.geom

@@ -1,0 +1,129 @@
+"""Implementation packages and yearly batches: contiguity, priority, budget, count targets and planner pins."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import pandas as pd
+import pyproj
+import pytest
+from shapely.geometry import box
+
+from geo.batches import plan_street
+from geo.errors import DataError
+from geo.units import MergeRules, Pins, merge_units
+
+GK = 4549  # CGCS2000 3-degree GK zone, central meridian 120E
+X0, Y0 = pyproj.Transformer.from_crs(4490, GK, always_xy=True).transform(120.15, 30.27)
+MILLION = 1_000_000
+
+# C1..C6 stand wall to wall in a row; C7 is 500 m away. Every compound has 400 households (viable alone), so each
+# is its own unit. Costs in yuan; scores fall from C1 to C7.
+ROWS = [(100 * k, 0, 100 * k + 100, 100) for k in range(6)] + [(1200, 0, 1300, 100)]
+COSTS = [3 * MILLION, 2 * MILLION, 2 * MILLION, 4 * MILLION, 1 * MILLION, 5 * MILLION, 7 * MILLION]
+COMMUNITIES = gpd.GeoDataFrame(
+    {
+        "id": [f"C{k + 1}" for k in range(7)],
+        "street": ["湖滨街道"] * 7,
+        "households": [400] * 7,
+        "floor_area_m2": [28_000.0] * 7,
+        "status": ["eligible"] * 7,
+        "score": [90.0, 80.0, 70.0, 60.0, 50.0, 40.0, 30.0],
+        "cost_yuan": COSTS,
+        "residents_yuan": [c // 10 for c in COSTS],
+        "subsidy_yuan": [c - c // 10 for c in COSTS],
+    },
+    geometry=[box(X0 + a, Y0 + b, X0 + c, Y0 + d) for a, b, c, d in ROWS],
+    crs=GK,
+).to_crs(4490)
+RULES = MergeRules(min_households=300, max_households=2000)
+
+
+def year_of(plan, unit_id: str) -> int:
+    return int(plan.units.set_index("unit_id").loc[unit_id, "year"])
+
+
+def test_packages_are_contiguous_priority_ordered_and_years_stay_within_budget():
+    units, _ = merge_units(COMMUNITIES, rules=RULES)
+    plan = plan_street(units, year_from=2025, budget_per_year=6 * MILLION, package_max_units=2)
+    packages = plan.packages.set_index("package_id")
+    # C1 seeds and takes C2 (5 M); C3 + C4 = 6 M; C5 + C6 = 6 M; C7 alone costs more than a year's budget.
+    assert packages["units"].to_dict() == {
+        "P-C1": ["U-C1", "U-C2"],
+        "P-C3": ["U-C3", "U-C4"],
+        "P-C5": ["U-C5", "U-C6"],
+        "P-C7": ["U-C7"],
+    }
+    assert packages["year"].to_dict() == {"P-C1": 2025, "P-C3": 2026, "P-C5": 2027, "P-C7": 2028}
+    assert packages.loc["P-C1", "score"] == pytest.approx(85.0)
+    years = plan.years.set_index("year")
+    assert years["cost_yuan"].to_dict() == {
+        2025: 5 * MILLION,
+        2026: 6 * MILLION,
+        2027: 6 * MILLION,
+        2028: 7 * MILLION,
+    }
+    assert years.loc[2026, "communities"] == 2 and years.loc[2026, "households"] == 800
+    assert years.loc[2026, "subsidy_yuan"] == 5_400_000
+    assert plan.warnings == ["项目包P-C7投资7000000元，超过单年预算（6000000元），单独安排在2028年"]
+    assert year_of(plan, "U-C4") == 2026
+
+
+def test_packages_never_join_units_that_are_not_neighbours():
+    units, _ = merge_units(COMMUNITIES, rules=RULES)
+    plan = plan_street(units, year_from=2025, budget_per_year=None, package_max_units=10)
+    assert sorted(plan.packages["units"].map(tuple)) == [
+        ("U-C1", "U-C2", "U-C3", "U-C4", "U-C5", "U-C6"),
+        ("U-C7",),
+    ]
+    assert plan.packages["year"].tolist() == [2025, 2025]
+
+
+def test_count_targets_per_year():
+    units, _ = merge_units(COMMUNITIES, rules=RULES)
+    plan = plan_street(
+        units, year_from=2025, budget_per_year=None, count_per_year={2025: 2, 2026: 2}, package_max_units=2, lang="en"
+    )
+    assert plan.packages.set_index("package_id")["year"].to_dict() == {
+        "P-C1": 2025,
+        "P-C3": 2026,
+        "P-C5": 2027,
+        "P-C7": 2027,
+    }
+    assert plan.years["communities"].tolist() == [2, 2, 3]
+    assert plan.warnings == [
+        "package P-C5 falls in 2027, after the last year with a count target (2026)",
+        "package P-C7 falls in 2027, after the last year with a count target (2026)",
+    ]
+
+
+def test_pinned_community_stays_in_its_unit_and_year():
+    pins = Pins(unit={"C5": "U-东", "C6": "U-东"}, year={"C6": 2025})
+    units, membership = merge_units(COMMUNITIES, rules=RULES, pins=pins)
+    assert membership.set_index("community_id").loc["C6", "unit_id"] == "U-东"
+    plan = plan_street(units, year_from=2025, budget_per_year=6 * MILLION, pins=pins, package_max_units=2)
+    # U-东 (6 M) fills 2025 by pin, so the top-priority package moves to 2026.
+    assert year_of(plan, "U-东") == 2025
+    assert plan.packages.set_index("package_id")["year"].to_dict() == {
+        "P-东": 2025,
+        "P-C1": 2026,
+        "P-C3": 2027,
+        "P-C7": 2028,
+    }
+    within = plan.years[plan.years["year"] != 2028]
+    assert (within["cost_yuan"] <= 6 * MILLION).all()
+
+
+def test_excluded_community_keeps_its_unit_out_of_the_plan():
+    units, _ = merge_units(COMMUNITIES, rules=RULES)
+    plan = plan_street(units, year_from=2025, budget_per_year=None, pins=Pins(exclude=frozenset({"C3"})))
+    row = plan.units.set_index("unit_id").loc["U-C3"]
+    assert pd.isna(row["year"]) and pd.isna(row["package_id"])
+    assert "U-C3" not in {u for us in plan.packages["units"] for u in us}
+    assert plan.warnings == ["改造单元U-C3含指定排除的小区（C3），整单元未列入计划"]
+
+
+def test_members_of_one_unit_pinned_to_different_years_are_refused():
+    pins = Pins(unit={"C5": "U-东", "C6": "U-东"}, year={"C5": 2025, "C6": 2026})
+    units, _ = merge_units(COMMUNITIES, rules=RULES, pins=pins)
+    with pytest.raises(DataError):
+        plan_street(units, year_from=2025, budget_per_year=None, pins=pins)
