@@ -245,17 +245,20 @@ def _gaps(rng: np.random.Generator, n_blocks: int, n_edges: int) -> np.ndarray:
 def _grid(rng: np.random.Generator, n_lots: int, n_zones: int) -> _Grid:
     """Enough blocks for ``n_lots`` lots, on a near-square grid of at least 4 × 4 blocks."""
     sequence = rng.choice(len(_BLOCK_TEMPLATES), size=math.ceil(n_lots / 6) + 64, p=_TEMPLATE_WEIGHTS)
+    # Estates and zones go among the first blocks, which the grid is sure to hold, before counting lots.
     low = max(16, math.ceil(n_lots / _LOTS_PER_TEMPLATE.max()))
-    sequence[rng.choice(low, len(_ESTATE_TEMPLATES), replace=False)] = _ESTATE_TEMPLATES
+    special = rng.choice(low, len(_ESTATE_TEMPLATES) + 3 * n_zones, replace=False)
+    sequence[special] = [*_ESTATE_TEMPLATES, *[_ZONE_TEMPLATE] * (3 * n_zones)]
+    zone_seq = np.full(len(sequence), -1)
+    zone_seq[special[len(_ESTATE_TEMPLATES) :]] = np.repeat(np.arange(len(_ZONE_KINDS)), n_zones)
     needed = int(np.searchsorted(np.cumsum(_LOTS_PER_TEMPLATE[sequence]), n_lots)) + 1
     nbx = max(4, math.ceil(math.sqrt(needed)))
     nby = max(4, math.ceil(needed / nbx))
     n_blocks = nbx * nby
-    template = sequence[:n_blocks].copy()
-    zone_blocks = rng.choice(np.flatnonzero(~np.isin(template, _ESTATE_TEMPLATES)), n_zones * 3, replace=False)
-    template[zone_blocks] = _ZONE_TEMPLATE
-    zone_kind = np.full(n_blocks, -1)
-    zone_kind[zone_blocks] = np.repeat(np.arange(len(_ZONE_KINDS)), n_zones)
+    # Shuffle the blocks over the grid, so estates and zones can be anywhere.
+    shuffle = rng.permutation(n_blocks)
+    template, zone_kind = sequence[:n_blocks][shuffle], zone_seq[:n_blocks][shuffle]
+    zone_blocks = np.flatnonzero(zone_kind >= 0)
 
     street_x = np.linspace(0, nbx, max(2, round(nbx / 8)) + 1).round().astype(int)
     street_y = np.linspace(0, nby, max(2, round(nby / 8)) + 1).round().astype(int)
@@ -271,7 +274,7 @@ def _grid(rng: np.random.Generator, n_lots: int, n_zones: int) -> _Grid:
     # A zone keeps at least 2 m clear of the lots beside it, so its outline touches none of them.
     gap_x[zone_blocks, 2] = np.maximum(gap_x[zone_blocks, 2], 4.0)
     gap_y[zone_blocks, 2] = np.maximum(gap_y[zone_blocks, 2], 4.0)
-    lanes = _LANE_OK[template] & (rng.random(n_blocks) < 0.2)
+    lanes = _LANE_OK[template] & (rng.random(n_blocks) < 0.3)
     gap_y[lanes, 2] = rng.uniform(6.0, 10.0, int(lanes.sum()))
     return _Grid(
         nbx, nby, template, col_x, row_y, gap_x, gap_y, v_mid, v_major, h_mid, h_major, width, height,

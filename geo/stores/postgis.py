@@ -92,7 +92,6 @@ class PostGISStore(Store):
         for _, definition in indexes:
             conn.exec_driver_sql(definition)
         conn.exec_driver_sql(gist_ddl(layer))
-        conn.exec_driver_sql(f"ANALYZE {layer}")
 
     def _geom_out(self, table: Table) -> Any:
         return func.ST_AsBinary(table.c.geom, type_=LargeBinary)
