@@ -23,7 +23,7 @@ WORK = Path(__file__).with_name("_work")
 def _buildings(n: int) -> gpd.GeoDataFrame:
     from geo.samplecity import make_city
 
-    city = make_city(n_communities=max(200, n // 6), n_buildings=n)
+    city = make_city(n_communities=max(200, int(n * 0.3)), n_buildings=n)
     b = city["buildings"]
     return b.iloc[:n].reset_index(drop=True)
 

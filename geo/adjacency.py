@@ -139,8 +139,9 @@ def _candidate_pairs(geoms: np.ndarray, gap_m: float) -> tuple[np.ndarray, np.nd
 def _crossed_by_major_road(a: np.ndarray, b: np.ndarray, distance: np.ndarray, roads: gpd.GeoDataFrame) -> np.ndarray:
     """Whether a major road runs through the ground between each pair.
 
-    For a gap pair the test line is the shortest connecting segment; for touching compounds it is the shared wall
-    itself (a major road drawn along a shared boundary still separates them).
+    For a gap pair the test line is the shortest connecting segment; for touching compounds, whose shortest
+    segment is a single contact point on the shared wall, it is a small disc (:data:`WALL_TOLERANCE_M`) around that
+    point, so a major road drawn along the shared boundary still separates them.
     """
     if "class" not in roads.columns:
         raise DataError("道路图层缺少 class 列", "the roads layer has no class column")
@@ -150,9 +151,7 @@ def _crossed_by_major_road(a: np.ndarray, b: np.ndarray, distance: np.ndarray, r
         return crossed
     touching = distance < TOUCH_M
     probe = shapely.shortest_line(a, b)
-    probe[touching] = shapely.intersection(
-        shapely.boundary(a[touching]), shapely.buffer(b[touching], WALL_TOLERANCE_M)
-    )
+    probe[touching] = shapely.buffer(shapely.get_point(probe[touching], 0), WALL_TOLERANCE_M, quad_segs=2)
     hit, _road = shapely.STRtree(major).query(probe, predicate="intersects")
     crossed[hit] = True
     return crossed

@@ -44,6 +44,7 @@ from geo.model import (
     STORAGE_EPSG,
     STREETS,
     SURVEY,
+    ZONE_KINDS,
     ZONES,
 )
 
@@ -72,7 +73,6 @@ _ZONE_TEMPLATE = 3
 _ESTATE_TEMPLATES = (2, 4, 2)
 #: Zones sit on the 2 × 2 south-west cells (all small lots) of a template-3 block, in this order of kinds.
 _ZONE_KINDS = ("demolition", "urban_village", "shantytown")
-_ZONE_NAMES = {"demolition": "计划拆迁范围", "urban_village": "城中村", "shantytown": "棚户区"}
 
 #: Smallest slot a building row/column needs inside a lot: a 20 m × 10 m slab with 3 m all round, plus spacing.
 _SLOT_W, _SLOT_H, _MARGIN = 26.0, 22.0, 3.0
@@ -625,8 +625,8 @@ def make_city(
     households = np.bincount(b["site"], weights=b["households"], minlength=len(sites.kind)).astype(int)[is_community]
     floor_area = np.round(np.bincount(b["site"], weights=b["floor_area_m2"], minlength=len(sites.kind)), 1)
     floor_area = floor_area[is_community]
-    names = _place_names(rng, road_suffix)
-    road_south = names[len(grid.v_mid) + grid.by[c_block]]
+    road_names = _place_names(rng, road_suffix)
+    road_south = road_names[len(grid.v_mid) + grid.by[c_block]]
     street_names = _place_names(rng, np.full(street_of_block.max() + 1, "街道"))
     nbhd_names = _place_names(rng, np.full(nbhd_of_block.max() + 1, "社区"))
     n = n_communities
@@ -687,14 +687,14 @@ def make_city(
     zones = gpd.GeoDataFrame(
         {
             "id": _ids("Z", len(zone_blocks), 2),
-            "name": np.char.add(zone_stems, [_ZONE_NAMES[k] for k in kinds]),
+            "name": np.char.add(zone_stems, [ZONE_KINDS[k] for k in kinds]),
             "kind": kinds,
         },
         geometry=zone_boxes,
         crs=STORAGE_EPSG,
     )
     roads = gpd.GeoDataFrame(
-        {"id": _ids("R", len(road_ends), 3), "name": names, "class": road_class},
+        {"id": _ids("R", len(road_ends), 3), "name": road_names, "class": road_class},
         geometry=shapely.linestrings(project(road_ends[..., 0], road_ends[..., 1])),
         crs=STORAGE_EPSG,
     )
@@ -770,7 +770,8 @@ def _write_survey_xlsx(survey: pd.DataFrame, path: Path) -> None:
 def _readme(city: dict[str, gpd.GeoDataFrame | pd.DataFrame]) -> str:
     """README of the sample data: what it is (synthetic), where it sits, what it holds, how to regenerate it."""
     c, b = city["communities"], city["buildings"]
-    inside = b["community_id"].notna()
+    blank = b[b["community_id"].isna()].geometry.to_numpy()
+    located = np.unique(shapely.STRtree(c.geometry.to_numpy()).query(blank, predicate="within")[0])
     z = city["zones"]["kind"].value_counts()
     r = city["roads"]["class"].value_counts()
     rows = [
@@ -787,8 +788,8 @@ def _readme(city: dict[str, gpd.GeoDataFrame | pd.DataFrame]) -> str:
             "buildings.geojson",
             "楼栋 buildings",
             len(b),
-            f"{(~inside).sum()} without community_id: scattered old buildings outside every community and "
-            "buildings whose community is found by location",
+            f"{len(blank)} without community_id: {len(blank) - len(located)} scattered old buildings (插花式) "
+            f"outside every community, {len(located)} inside one (assign them by location)",
         ),
         ("zones.geojson", "片区 zones", len(city["zones"]), ", ".join(f"{k} {v}" for k, v in sorted(z.items()))),
         ("roads.geojson", "道路 roads", len(city["roads"]), ", ".join(f"{k} {v}" for k, v in sorted(r.items()))),

@@ -1,17 +1,19 @@
 """Shared fixtures: the same tests run on the embedded SQLite store and on PostGIS.
 
-PostGIS comes from ``RENEWAL_TEST_POSTGIS_URL`` (default: the local server, database ``renewal_test``). Without a
-server the PostGIS runs are skipped locally, but under ``CI=true`` an unavailable PostGIS fails the run.
+PostGIS comes from ``RENEWAL_TEST_POSTGIS_URL`` (default: the local server; each session creates and drops a
+database of its own named after that URL's database). Without a server the PostGIS runs are skipped locally, but
+under ``CI=true`` an unavailable PostGIS fails the run.
 """
 
 from __future__ import annotations
 
+import atexit
 import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import URL, create_engine, make_url, text
 
 from geo.stores import Store, open_store
 
@@ -25,12 +27,36 @@ _postgis: Store | None = None
 _postgis_error: str | None = None
 
 
+def _session_database() -> str:
+    """A database of this test session's own (parallel test runs must not truncate each other's tables)."""
+    base = make_url(POSTGIS_URL)
+    name = f"{base.database}_{os.getpid()}"
+    admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        admin.dispose()
+    atexit.register(_drop_database, base, name)
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
+def _drop_database(base: URL, name: str) -> None:
+    if _postgis is not None:
+        _postgis.dispose()
+    admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
 def postgis_store() -> Store:
     """The session's PostGIS store (migrated once), or skip/fail when there is none."""
     global _postgis, _postgis_error
     if _postgis is None and _postgis_error is None:
         try:
-            _postgis = open_store(POSTGIS_URL)
+            _postgis = open_store(_session_database())
         except Exception as exc:  # any connection or extension failure means "no PostGIS here"
             _postgis_error = f"{type(exc).__name__}: {exc}"
     if _postgis is None:
