@@ -149,11 +149,19 @@ def _crossed_by_major_road(a: np.ndarray, b: np.ndarray, distance: np.ndarray, r
     crossed = np.zeros(len(a), dtype=bool)
     if len(major) == 0:
         return crossed
-    touching = distance < TOUCH_M
-    probe = shapely.shortest_line(a, b)
+    # Only pairs whose joint envelope meets a major road's envelope can be crossed; test those precisely.
+    ax0, ay0, ax1, ay1 = shapely.bounds(a).T
+    bx0, by0, bx1, by1 = shapely.bounds(b).T
+    joint = shapely.box(np.minimum(ax0, bx0), np.minimum(ay0, by0), np.maximum(ax1, bx1), np.maximum(ay1, by1))
+    tree = shapely.STRtree(major)
+    near = np.unique(tree.query(joint)[0])
+    if len(near) == 0:
+        return crossed
+    probe = shapely.shortest_line(a[near], b[near])
+    touching = distance[near] < TOUCH_M
     probe[touching] = shapely.buffer(shapely.get_point(probe[touching], 0), WALL_TOLERANCE_M, quad_segs=2)
-    hit, _road = shapely.STRtree(major).query(probe, predicate="intersects")
-    crossed[hit] = True
+    hit, _road = tree.query(probe, predicate="intersects")
+    crossed[near[hit]] = True
     return crossed
 
 

@@ -15,7 +15,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from geo.errors import RenewalError
 from geo.settings import policy_settings
 
-app = typer.Typer(help="城镇老旧小区改造规划工具 / Old-residential-community renovation planning.", no_args_is_help=True)
+app = typer.Typer(
+    help="城镇老旧小区改造规划工具 / Old-residential-community renovation planning.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
 console = Console()
 err_console = Console(stderr=True)
 
@@ -101,12 +105,130 @@ def export_cmd(
 @friendly
 def demo_cmd(
     out: Annotated[Path, typer.Option("--out", help="输出目录 / output directory")] = Path("out"),
+    profile: ProfileOpt = None,
     lang: Lang = "zh",
 ) -> None:
-    """示例城市全流程 / Run the whole job on the sample city (embedded store)."""
+    """示例城市全流程（默认楚雄政策）/ Run the whole job on the sample city (embedded store; Chuxiong policy)."""
     from geo.demo import run_demo
 
-    run_demo(out=out, lang=lang, console=console)
+    run_demo(out=out, lang=lang, profile_id=profile, console=console)
+
+
+profiles_app = typer.Typer(help="政策配置 / policy profiles", invoke_without_command=True)
+app.add_typer(profiles_app, name="profiles")
+
+
+@profiles_app.callback()
+@friendly
+def profiles_list(ctx: typer.Context, lang: Lang = "zh") -> None:
+    """列出政策配置 / List the policy profiles."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from geo.profiles import list_profiles, load_profile
+
+    for pid in list_profiles():
+        p = load_profile(pid)
+        console.print(f"{pid:16} {p.name.get(lang)}  {p.document}")
+
+
+@profiles_app.command("show")
+@friendly
+def profiles_show(profile_id: Annotated[str, typer.Argument(help="ID")], lang: Lang = "zh") -> None:
+    """显示一个政策配置及其条款来源 / Show one profile with the source of every rule."""
+    from geo.profiles import load_profile
+
+    console.print(load_profile(profile_id).to_display(lang), highlight=False, markup=False)
+
+
+def _profile(profile: str | None):  # noqa: ANN202 - returns geo.profiles.Profile, imported lazily
+    from geo.profiles import load_profile
+
+    return load_profile(profile or policy_settings().profile)
+
+
+@app.command("candidates")
+@friendly
+def candidates_cmd(
+    street: Annotated[str, typer.Option("--street", help="街道名称 / street name")],
+    profile: ProfileOpt = None,
+    fmt: Annotated[str, typer.Option("--format", help="json|csv|xlsx|geojson")] = "json",
+    output: Annotated[Path | None, typer.Option("--output", help="输出文件（默认打印 JSON）/ output file")] = None,
+    lang: Lang = "zh",
+) -> None:
+    """街道候选清单（排序，含原因、评分、资金）/ Ranked candidate list of a street."""
+    import json
+
+    from geo._candidates_io import write_candidates
+    from geo.analysis import analyse, load_city, street_candidates
+    from geo.stores import open_store
+
+    prof = _profile(profile)
+    analysis = analyse(load_city(open_store()), profile=prof, lang=lang)
+    cands = street_candidates(analysis, street)
+    if output is None:
+        if fmt != "json":
+            raise typer.BadParameter("--output is required for csv/xlsx/geojson")
+        from geo._candidates_io import _records
+
+        sys.stdout.write(json.dumps(_records(cands), ensure_ascii=False, indent=2, default=str) + "\n")
+        return
+    write_candidates(cands, output, format=fmt, profile=prof, lang=lang)
+    console.print(f"{len(cands)} → {output}")
+
+
+@app.command("plan")
+@friendly
+def plan_cmd(
+    street: Annotated[list[str] | None, typer.Option("--street", help="街道（可多次）/ street (repeatable)")] = None,
+    all_streets: Annotated[bool, typer.Option("--all", help="全部街道 / every street")] = False,
+    profile: ProfileOpt = None,
+    year_from: Annotated[int, typer.Option("--year-from", help="起始年度 / first year")] = 2026,
+    budget_per_year: Annotated[int | None, typer.Option("--budget-per-year", help="年度预算（元）/ yuan")] = None,
+    count_per_year: Annotated[int | None, typer.Option("--count-per-year", help="每年小区数上限 / per year")] = None,
+    name: Annotated[str, typer.Option("--name", help="计划名称 / plan name")] = "plan",
+    output: Annotated[Path | None, typer.Option("--output", help="输出目录 / output directory")] = None,
+    lang: Lang = "zh",
+) -> None:
+    """分街道实施单元与分年度批次 / Implementation packages and yearly batches."""
+    from geo.analysis import analyse, load_city, plan_streets, save_plan
+    from geo.demo import year_table
+    from geo.stores import open_store
+
+    if not street and not all_streets:
+        raise typer.BadParameter("give --street NAME or --all")
+    prof = _profile(profile)
+    store = open_store()
+    analysis = analyse(load_city(store), profile=prof, lang=lang)
+    counts = None
+    if count_per_year is not None:
+        counts = {year_from + i: count_per_year for i in range(50)}
+    plan = plan_streets(
+        analysis,
+        streets=None if all_streets else street,
+        year_from=year_from,
+        budget_per_year=budget_per_year,
+        count_per_year=counts,
+    )
+    params = {
+        "streets": "all" if all_streets else street,
+        "year_from": year_from,
+        "budget_per_year": budget_per_year,
+        "count_per_year": count_per_year,
+    }
+    version = save_plan(store, name=name, profile=prof.id, params=params, plan=plan)
+    console.print(year_table(plan.years, lang=lang).to_string(index=False))
+    for w in plan.warnings:
+        err_console.print(f"[yellow]注意 / note:[/] {w}")
+    if output is not None:
+        output.mkdir(parents=True, exist_ok=True)
+        year_table(plan.years, lang=lang).to_csv(output / "plan_years.csv", index=False, encoding="utf-8-sig")
+        for key, frame in (("units", plan.units), ("packages", plan.packages)):
+            list_col = "members" if key == "units" else "units"
+            frame.assign(**{list_col: frame[list_col].map(lambda m: ",".join(map(str, m)))}).to_crs(4326).to_file(
+                output / f"plan_{key}.geojson", driver="GeoJSON"
+            )
+        console.print(f"→ {output}")
+    console.print(f"plan {name} v{version}")
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -418,8 +418,8 @@ def _build(
     street = (
         frame.sort_values(["u", "households", "key"], ascending=[True, False, True]).groupby("u")["street"].first()
     )
-    first_key = by_unit["key"].first()
-    unit_ids = [label if label is not None else f"U-{first_key.iloc[u]}" for u, label in enumerate(labels)]
+    first_key = by_unit["key"].first().tolist()
+    unit_ids = [label if label is not None else f"U-{first_key[u]}" for u, label in enumerate(labels)]
     same = position[graph.i] == position[graph.j]
     shared = np.bincount(position[graph.i][same], weights=graph.shared[same], minlength=len(groups))
 
