@@ -133,6 +133,7 @@ def import_layer(
         if replace:
             store.delete_all(conn, layer)
         context = _Context.load(store, conn, layer)
+        existing = store.all_ids(conn, layer)
         with store.deferred_spatial_index(conn, layer), vector_batches(source, batch_size=batch_size) as batches:
             for batch in batches:
                 frame = _prepare_batch(batch, layer, crs=crs, fix=fix, mapping=mapping, path=path, errors=errors,
@@ -145,7 +146,7 @@ def import_layer(
                         _assign_buildings(frame, context, report)
                     if layer == "communities":
                         _locate_communities(frame, context, report)
-                    _write(store, conn, layer, frame, errors)
+                    _write(store, conn, layer, frame, errors, existing)
                 report.rows += len(frame)
                 if tick:
                     tick(report.rows, source.features)
@@ -247,25 +248,26 @@ def _check_encoding(batch: pd.DataFrame, path: Path) -> None:
 
 
 def _check_ids(frame: gpd.GeoDataFrame, seen: set[str], errors: list[tuple[object, str, str]]) -> None:
-    dup_in_batch = frame["id"].notna() & frame["id"].duplicated(keep="first")
-    for row, value in frame["id"].items():
-        if value is None:
-            continue
-        if value in seen or dup_in_batch[row]:
-            errors.append((row, f"编号重复：{value}", f"duplicate id: {value}"))
-        seen.add(value)
+    ids = frame["id"]
+    dup = ids.notna() & (ids.duplicated(keep="first") | ids.isin(seen))
+    errors += [(r, f"编号重复：{v}", f"duplicate id: {v}") for r, v in ids[dup].items()]
+    seen.update(ids.dropna())
 
 
 def _write(
-    store: Store, conn: Connection, layer: str, frame: gpd.GeoDataFrame, errors: list[tuple[object, str, str]]
+    store: Store,
+    conn: Connection,
+    layer: str,
+    frame: gpd.GeoDataFrame,
+    errors: list[tuple[object, str, str]],
+    existing: set[str],
 ) -> None:
-    clash = store.existing_ids(conn, layer, frame["id"].dropna().tolist())
-    if clash:
-        rows = frame.index[frame["id"].isin(clash)]
+    clash = frame["id"].isin(existing)
+    if clash.any():
         errors += [
-            (r, f"编号 {frame.at[r, 'id']} 已存在于数据库（可加 --replace 整层替换）",
-             f"id {frame.at[r, 'id']} already exists in the store (use --replace to replace the layer)")
-            for r in rows
+            (r, f"编号 {v} 已存在于数据库（可加 --replace 整层替换）",
+             f"id {v} already exists in the store (use --replace to replace the layer)")
+            for r, v in frame.loc[clash, "id"].items()
         ]
         return
     try:
@@ -296,8 +298,10 @@ def _locate_communities(frame: gpd.GeoDataFrame, context: _Context, report: Impo
 
 def derive_totals(store: Store, conn: Connection) -> int:
     """Fill communities' missing households, floor area and year built from their buildings."""
-    buildings = store.read_layer("buildings", conn=conn)
-    communities = store.read_layer("communities", conn=conn)
+    buildings = store.read_attributes(
+        "buildings", ["community_id", "households", "floor_area_m2", "year_built"], conn=conn
+    )
+    communities = store.read_attributes("communities", ["id", "households", "floor_area_m2", "year_built"], conn=conn)
     if buildings.empty or communities.empty:
         return 0
     totals = derive.community_totals(buildings)

@@ -84,11 +84,12 @@ def coerce(df: pd.DataFrame, layer: Layer) -> tuple[pd.DataFrame, list[tuple[obj
             continue
         raw = df[c.name]
         if c.type == "text":
-            vals = raw.map(_text)
+            vals = _texts(raw)
             out[c.name] = vals.astype(object).where(vals.notna(), None)
         elif c.type in ("int", "float"):
-            text = raw.map(_text)
-            nums = pd.to_numeric(text, errors="coerce")
+            numeric = pd.api.types.is_numeric_dtype(raw) and not pd.api.types.is_bool_dtype(raw)
+            text = raw if numeric else _texts(raw)
+            nums = raw.astype("float64") if numeric else pd.to_numeric(text, errors="coerce")
             bad = text.notna() & nums.isna()
             if c.type == "int":
                 frac = nums.notna() & (nums != np.floor(nums.fillna(0)))
@@ -102,7 +103,8 @@ def coerce(df: pd.DataFrame, layer: Layer) -> tuple[pd.DataFrame, list[tuple[obj
                 errors.append((row, f"{c.zh}（{c.name}）不能为负数：{raw[row]}", f"{c.name} is negative: {raw[row]}"))
             out[c.name] = nums.where(~bad).astype(_dtype(c.type)) if c.type == "int" else nums.where(~bad)
         elif c.type == "bool":
-            text = raw.map(lambda v: None if _text(v) is None else str(_text(v)).strip().lower())
+            text = raw.astype("boolean").map({True: "true", False: "false"}) if pd.api.types.is_bool_dtype(raw) \
+                else _texts(raw).str.lower()
             is_true = text.isin(TRUE_WORDS)
             is_false = text.isin(FALSE_WORDS)
             bad = text.notna() & ~is_true & ~is_false
@@ -186,11 +188,13 @@ def _dtype(kind: str) -> str:
     return {"int": "Int64", "float": "float64", "bool": "boolean"}.get(kind, "object")
 
 
-def _text(v: object) -> object:
-    if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)):
-        return None
-    s = str(v).strip()
-    return s or None
+def _texts(raw: pd.Series) -> pd.Series:
+    """Cells as stripped strings, blanks as missing (vectorised; numbers print as they read, 1985.0 → 1985)."""
+    if pd.api.types.is_float_dtype(raw):
+        whole = raw.notna() & (raw == np.floor(raw.fillna(0)))
+        raw = raw.astype(object).where(~whole, raw.fillna(0).astype("int64"))
+    text = raw.astype("string").str.strip()
+    return text.mask(text == "")
 
 
 def _jsonable(v: object) -> object:

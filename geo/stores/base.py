@@ -128,6 +128,28 @@ class Store(ABC):
             found += conn.execute(select(key).where(key.in_(chunk))).scalars().all()
         return sorted(found)
 
+    def all_ids(self, conn: Connection, name: str) -> set[str]:
+        """Every key of table ``name`` (one query; an import checks its ids against this set)."""
+        table = self.tables[name]
+        key = table.c.id if "id" in table.c else next(iter(table.primary_key.columns))
+        return set(conn.execute(select(key)).scalars())
+
+    def read_attributes(self, layer: str, columns: Sequence[str], *, conn: Connection | None = None) -> pd.DataFrame:
+        """Some attribute columns of a layer's current rows, without geometry, ordered by ``fid``."""
+        table = self.tables[layer]
+        stmt = select(*(table.c[c] for c in columns)).where(and_(true(), *self._conditions(table))).order_by(table.c.fid)
+        if conn is None:
+            with self.engine.connect() as own:
+                rows = own.execute(stmt).all()
+        else:
+            rows = conn.execute(stmt).all()
+        frame = pd.DataFrame([tuple(r) for r in rows], columns=list(columns))
+        spec = LAYERS[layer]
+        for c in columns:
+            if c in spec.column_names:
+                frame[c] = frame[c].astype(_PANDAS_TYPES[spec.column(c).type])
+        return frame
+
     def update_columns(self, conn: Connection, layer: str, values: pd.DataFrame) -> int:
         """Set columns of existing rows by ``id`` (``values`` has an ``id`` column and the columns to set)."""
         if values.empty:

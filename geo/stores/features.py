@@ -158,9 +158,7 @@ def _sqlite_frame(store: Store, query: FeatureQuery) -> pd.DataFrame:
     filters = dict(query.filters)
     if query.fid is not None:
         filters["fid"] = query.fid
-    return store.read_layer(
-        query.layer, bbox=query.bbox, filters=filters, include_retired=query.include_retired
-    )
+    return store.read_layer(query.layer, bbox=query.bbox, filters=filters, include_retired=query.include_retired)
 
 
 def _sqlite_texts(store: Store, query: FeatureQuery, out: OutputCRS) -> Iterator[bytes]:
