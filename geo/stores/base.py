@@ -284,7 +284,7 @@ class Store(ABC):
     ) -> list[Any]:
         conds: list[Any] = []
         if bbox is not None:
-            conds.append(self._bbox_condition(table, bbox))
+            conds.append(self._bbox_condition(table, tuple(float(v) for v in bbox)))  # type: ignore[arg-type]
         for key, value in (filters or {}).items():
             if key not in table.c or key == "geom":
                 raise NotFoundError(f"未知属性：{key}", f"unknown property: {key}")

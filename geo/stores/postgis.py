@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -15,7 +16,7 @@ from geo.stores._pgcopy import column_payload, copy_buffer
 from geo.stores.base import BBox, Store
 from geo.stores.schema import gist_ddl
 
-COPY_BATCH = 50_000
+COPY_BATCH = 10_000
 
 
 class PostGISStore(Store):
@@ -39,19 +40,31 @@ class PostGISStore(Store):
         super().migrate()
 
     def _bulk_insert(self, conn: Connection, layer: str, frame: pd.DataFrame, geoms: np.ndarray) -> None:
-        """Binary COPY built column-wise with numpy; geometry travels as EWKB, which PostGIS takes as is."""
-        spec = LAYERS[layer]
-        kinds = {c.name: c.type for c in spec.columns} | {"extra": "json"}
+        """Binary COPY built column-wise with numpy; geometry travels as EWKB, which PostGIS takes as is.
+
+        The next slice's buffer is built in a worker thread while the server ingests the current one (numpy and
+        libpq both release the GIL), so encoding and loading overlap on two cores.
+        """
+        kinds = {c.name: c.type for c in LAYERS[layer].columns} | {"extra": "json"}
+        names = ", ".join(f'"{c}"' for c in [*frame.columns, "geom"])
+        sql = f"COPY {layer} ({names}) FROM STDIN (FORMAT binary)"
+
+        def build(start: int) -> bytes:
+            part = frame.iloc[start : start + COPY_BATCH]
+            columns = [column_payload(part[c], kinds[c]) for c in part.columns]
+            wkb = shapely.to_wkb(geoms[start : start + COPY_BATCH], include_srid=True)
+            return copy_buffer([*columns, column_payload(wkb, "bytes")])
+
+        starts = list(range(0, len(frame), COPY_BATCH))
         cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-        cols = ", ".join(f'"{c}"' for c in [*frame.columns, "geom"])
         try:
-            for start in range(0, len(frame), COPY_BATCH):
-                part = frame.iloc[start : start + COPY_BATCH]
-                columns = [column_payload(part[c], kinds[c]) for c in part.columns]
-                columns.append(column_payload(shapely.to_wkb(geoms[start : start + COPY_BATCH], include_srid=True),
-                                              "bytes"))
-                cursor.copy_expert(f"COPY {layer} ({cols}) FROM STDIN WITH (FORMAT binary)",
-                                   io.BytesIO(copy_buffer(columns)))
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                pending = pool.submit(build, starts[0])
+                for i in range(len(starts)):
+                    buffer = pending.result()
+                    if i + 1 < len(starts):
+                        pending = pool.submit(build, starts[i + 1])
+                    cursor.copy_expert(sql, io.BytesIO(buffer))
         finally:
             cursor.close()
 
