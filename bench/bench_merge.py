@@ -3,9 +3,12 @@
 Run as ``python -m bench.bench_merge [--sizes 1000 10000 50000]``. For each city size it measures:
 
 - ``adjacency_s``: neighbour pairs within 15 m with major roads as barriers (:func:`geo.adjacency.adjacency`);
-- ``components_s``: the PostGIS-comparable job, pairs within 15 m and their connected components, no roads;
-- ``postgis_s``: ``ST_ClusterDBSCAN(geom, eps := 15, minpoints := 1)`` on the same metric polygons (the same
-  connected components), query time only, with a GiST index already built;
+- ``components_s``: the PostGIS-comparable job, pairs within 15 m and their connected components (no roads, no
+  wall lengths: the same question PostGIS answers);
+- ``postgis_s``: ``ST_ClusterDBSCAN(geom, eps := 15, minpoints := 1)`` on the same polygons already stored in
+  metres (the same connected components), query time only, with a GiST index built: the strictest baseline;
+- ``postgis_stored_s``: the same on the polygons as this project stores them (EPSG:4490), reprojected to the GK
+  zone in the query, as a PostGIS deployment of the service would have to run it;
 - ``merge_s``: :func:`geo.units.merge_units` end to end (adjacency, greedy merge, outlines);
 - ``peak_rss_mb``: peak resident memory while merging (Linux ``VmHWM`` reset before the run; otherwise the
   process peak from ``getrusage``); ``tracemalloc_mb``: peak Python/numpy allocations while merging.
@@ -33,6 +36,7 @@ from scipy.sparse.csgraph import connected_components
 
 from geo.adjacency import adjacency, adjacency_matrix
 from geo.crs import metric_crs
+from geo.model import STORAGE_EPSG
 from geo.samplecity import make_city
 from geo.units import MergeRules, merge_units
 
@@ -57,7 +61,9 @@ def run(*, sizes: tuple[int, ...] = SIZES, repeat: int = 2) -> dict:
     result = {
         "sizes": rows,
         "exponents": {
-            key: _slope(rows, key) for key in ("adjacency_s", "components_s", "merge_s", "postgis_s") if len(rows) > 1
+            key: _slope(rows, key)
+            for key in ("adjacency_s", "components_s", "merge_s", "postgis_s", "postgis_stored_s")
+            if len(rows) > 1
         },
         "postgis_available": postgis is not None,
         "gap_m": GAP_M,
@@ -92,7 +98,7 @@ def _measure(
     ids = communities["id"].tolist()
 
     def components() -> int:
-        pairs = adjacency(communities, gap_m=GAP_M, cross_streets=True)
+        pairs = adjacency(communities, gap_m=GAP_M, cross_streets=True, walls=False)
         n_components, _labels = connected_components(adjacency_matrix(pairs, ids=ids), directed=False)
         return n_components
 
@@ -102,12 +108,21 @@ def _measure(
     }
     out["clusters"] = components()
     if postgis is not None:
-        table = _load(postgis, communities)
-        out["postgis_s"] = _best(lambda: _dbscan(postgis, table), repeat)
-        out["postgis_clusters"] = _dbscan(postgis, table)
+        table, gk_epsg = _load(postgis, communities)
+        out["postgis_s"] = _best(lambda: _dbscan(postgis, table, "geom"), repeat)
+        out["postgis_stored_s"] = _best(lambda: _dbscan(postgis, table, "stored", gk_epsg), repeat)
+        out["postgis_clusters"] = _dbscan(postgis, table, "geom")
         out["ratio_vs_postgis"] = out["components_s"] / out["postgis_s"]
+        out["ratio_vs_postgis_stored"] = out["components_s"] / out["postgis_stored_s"]
     else:
-        out["postgis_s"] = out["postgis_clusters"] = out["ratio_vs_postgis"] = None
+        for key in (
+            "postgis_s",
+            "postgis_stored_s",
+            "postgis_clusters",
+            "ratio_vs_postgis",
+            "ratio_vs_postgis_stored",
+        ):
+            out[key] = None
     out["merge_s"] = _best(lambda: merge_units(communities, roads=roads, rules=RULES), repeat)
     reset = _reset_peak_rss()
     merge_units(communities, roads=roads, rules=RULES)
@@ -148,27 +163,37 @@ def _postgis_connection() -> psycopg2.extensions.connection | None:
         return None
 
 
-def _load(conn: psycopg2.extensions.connection, communities: gpd.GeoDataFrame) -> str:
-    """Copy the metric polygons into a fresh indexed table; returns its name."""
+def _load(conn: psycopg2.extensions.connection, communities: gpd.GeoDataFrame) -> tuple[str, int]:
+    """Copy the polygons (in metres, and as stored in EPSG:4490) into a fresh indexed table.
+
+    Returns the table name and the EPSG code of the GK zone.
+    """
     table = f"bench_communities_{len(communities)}"
-    geoms = communities.geometry.to_crs(metric_crs(communities)).values
-    wkb = shapely.to_wkb(np.asarray(geoms, dtype=object), hex=True)
-    buffer = io.StringIO("".join(f"{k}\t{w}\n" for k, w in enumerate(wkb)))
+    crs = metric_crs(communities)
+    metric = shapely.to_wkb(np.asarray(communities.geometry.to_crs(crs).values, dtype=object), hex=True)
+    stored = shapely.to_wkb(
+        np.asarray(communities.geometry.to_crs(STORAGE_EPSG).values, dtype=object), hex=True, include_srid=False
+    )
+    rows = io.StringIO("".join(f"{k}\t{m}\t{s}\n" for k, (m, s) in enumerate(zip(metric, stored, strict=True))))
+    name = sql.Identifier(table)
     with conn.cursor() as cur:
-        cur.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(table)))
-        cur.execute(sql.SQL("CREATE TABLE {} (id integer PRIMARY KEY, geom geometry)").format(sql.Identifier(table)))
-        cur.copy_expert(
-            sql.SQL("COPY {} (id, geom) FROM STDIN").format(sql.Identifier(table)).as_string(conn), buffer
-        )
-        cur.execute(sql.SQL("CREATE INDEX ON {} USING gist (geom)").format(sql.Identifier(table)))
-        cur.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(table)))
-    return table
+        cur.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(name))
+        cur.execute(sql.SQL("CREATE TABLE {} (id integer PRIMARY KEY, geom geometry, stored geometry)").format(name))
+        cur.copy_expert(sql.SQL("COPY {} (id, geom, stored) FROM STDIN").format(name).as_string(conn), rows)
+        cur.execute(sql.SQL("UPDATE {} SET stored = ST_SetSRID(stored, %s)").format(name), (STORAGE_EPSG,))
+        cur.execute(sql.SQL("CREATE INDEX ON {} USING gist (geom)").format(name))
+        cur.execute(sql.SQL("CREATE INDEX ON {} USING gist (stored)").format(name))
+        cur.execute(sql.SQL("ANALYZE {}").format(name))
+    return table, crs.to_epsg()
 
 
-def _dbscan(conn: psycopg2.extensions.connection, table: str) -> int:
-    """Connected components within ``GAP_M`` in PostGIS; returns how many there are."""
-    query = sql.SQL("SELECT ST_ClusterDBSCAN(geom, eps := %s, minpoints := 1) OVER () AS cluster FROM {}").format(
-        sql.Identifier(table)
+def _dbscan(conn: psycopg2.extensions.connection, table: str, column: str, gk_epsg: int | None = None) -> int:
+    """Connected components within ``GAP_M`` in PostGIS (reprojecting ``column`` when given a GK zone)."""
+    geom = sql.Identifier(column)
+    if gk_epsg is not None:
+        geom = sql.SQL("ST_Transform({}, {})").format(geom, sql.Literal(gk_epsg))
+    query = sql.SQL("SELECT ST_ClusterDBSCAN({}, eps := %s, minpoints := 1) OVER () AS cluster FROM {}").format(
+        geom, sql.Identifier(table)
     )
     with conn.cursor() as cur:
         cur.execute(query, (GAP_M,))
@@ -204,20 +229,23 @@ def _print(result: dict) -> None:
     def cell(value: float | None, fmt: str) -> str:
         return "n/a" if value is None else format(value, fmt)
 
-    header = (
-        f"{'communities':>11} {'adjacency s':>11} {'components s':>12} {'PostGIS s':>9} {'ratio':>6} "
-        f"{'merge s':>8} {'peak RSS MB':>11} {'tracemalloc MB':>14} {'clusters':>9} {'PostGIS cl.':>11}"
+    columns = (
+        ("communities", "communities", "d"),
+        ("adjacency s", "adjacency_s", ".3f"),
+        ("components s", "components_s", ".3f"),
+        ("PostGIS s", "postgis_s", ".3f"),
+        ("ratio", "ratio_vs_postgis", ".2f"),
+        ("PostGIS 4490 s", "postgis_stored_s", ".3f"),
+        ("ratio 4490", "ratio_vs_postgis_stored", ".2f"),
+        ("merge s", "merge_s", ".3f"),
+        ("peak RSS MB", "peak_rss_mb", ".0f"),
+        ("tracemalloc MB", "tracemalloc_mb", ".0f"),
+        ("clusters", "clusters", "d"),
+        ("PostGIS cl.", "postgis_clusters", "d"),
     )
-    print(header)
-    print("-" * len(header))
-    for n, r in result["sizes"].items():
-        print(
-            f"{n:>11} {cell(r['adjacency_s'], '.3f'):>11} {cell(r['components_s'], '.3f'):>12} "
-            f"{cell(r['postgis_s'], '.3f'):>9} {cell(r['ratio_vs_postgis'], '.2f'):>6} "
-            f"{cell(r['merge_s'], '.3f'):>8} {cell(r['peak_rss_mb'], '.0f'):>11} "
-            f"{cell(r['tracemalloc_mb'], '.0f'):>14} {r['clusters']:>9} "
-            f"{cell(r['postgis_clusters'], 'd'):>11}"
-        )
+    print(" ".join(f"{title:>{len(title)}}" for title, _key, _fmt in columns))
+    for r in result["sizes"].values():
+        print(" ".join(f"{cell(r[key], fmt):>{len(title)}}" for title, key, fmt in columns))
     exponents = ", ".join(f"{k.removesuffix('_s')} {cell(v, '.2f')}" for k, v in result["exponents"].items())
     print(f"growth exponents (log-log slope): {exponents}")
     if not result["postgis_available"]:

@@ -13,10 +13,11 @@ from collections.abc import Sequence
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyproj
 import shapely
 from scipy import sparse
 
-from geo.crs import metric_crs
+from geo.crs import gk_zone_epsg, metric_crs
 from geo.errors import DataError
 
 #: Slack (m) when measuring how much of one outline faces the other: hand-drawn shared walls rarely coincide
@@ -29,6 +30,9 @@ PARALLEL_DEG = 15.0
 #: Segment pairs examined per numpy batch when measuring walls, to bound memory on large cities.
 SEGMENT_CHUNK = 2_000_000
 
+#: EPSG codes of the CGCS2000 3-degree Gauss–Krüger zones (central meridians 75°E to 135°E).
+GK_ZONES = (gk_zone_epsg(75.0), gk_zone_epsg(135.0))
+
 #: Pairs closer than this (m) are "touch": they share a wall rather than face each other across a gap.
 TOUCH_M = 0.01
 
@@ -39,6 +43,7 @@ def adjacency(
     roads: gpd.GeoDataFrame | None = None,
     gap_m: float = 15.0,
     cross_streets: bool = False,
+    walls: bool = True,
 ) -> pd.DataFrame:
     """Neighbouring pairs of communities.
 
@@ -56,6 +61,8 @@ def adjacency(
         Largest gap (m) across which two compounds still count as neighbours (a lane, a fence strip).
     cross_streets
         Allow neighbours in different streets (街道). Off by default: a street plans its own candidate list.
+    walls
+        Measure ``shared_length_m``; connectivity alone (clustering, components) can skip it and get NaN.
 
     Returns
     -------
@@ -70,17 +77,17 @@ def adjacency(
         raise DataError(f"间距阈值不能为负数：{gap_m}", f"the gap threshold cannot be negative: {gap_m}")
     if len(communities) == 0:
         return _empty_pairs()
-    crs = metric_crs(communities)
+    crs = working_crs(communities)
     geoms = np.asarray(communities.geometry.to_crs(crs).values, dtype=object)
-    i, j, distance = _candidate_pairs(geoms, gap_m)
+    grown, i, j, distance = _candidate_pairs(geoms, gap_m)
     if not cross_streets and "street" in communities.columns:
         street = communities["street"].fillna("").astype(str).to_numpy()
         same = street[i] == street[j]
         i, j, distance = i[same], j[same], distance[same]
     if roads is not None and len(roads) and len(i):
-        open_ = ~_crossed_by_major_road(geoms[i], geoms[j], distance, roads.to_crs(crs))
+        open_ = ~_crossed_by_major_road(geoms, grown, i, j, distance, roads.to_crs(crs))
         i, j, distance = i[open_], j[open_], distance[open_]
-    shared = _facing_length(geoms, i, j, distance)
+    shared = _facing_length(geoms, i, j, distance) if walls else np.full(len(i), np.nan)
     ids = communities["id"].to_numpy()
     return pd.DataFrame(
         {
@@ -91,6 +98,17 @@ def adjacency(
             "kind": np.where(distance < TOUCH_M, "touch", "gap"),
         }
     )
+
+
+def working_crs(gdf: gpd.GeoDataFrame | gpd.GeoSeries) -> pyproj.CRS:
+    """The metric CRS to measure in: the data's own when it is already a CGCS2000 3° GK zone, else its zone.
+
+    Callers that hold metric geometry already (merging reprojects once) skip a second reprojection this way.
+    """
+    epsg = gdf.crs.to_epsg() if gdf.crs is not None else None
+    if epsg is not None and GK_ZONES[0] <= epsg <= GK_ZONES[1]:
+        return gdf.crs
+    return metric_crs(gdf)
 
 
 def adjacency_matrix(pairs: pd.DataFrame, *, ids: Sequence[object], weight: str | None = None) -> sparse.csr_matrix:
@@ -118,46 +136,53 @@ def adjacency_matrix(pairs: pd.DataFrame, *, ids: Sequence[object], weight: str 
     return (upper + upper.T).tocsr()
 
 
-def _candidate_pairs(geoms: np.ndarray, gap_m: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Index pairs (i < j) within ``gap_m`` and their distances, sorted.
+def _candidate_pairs(geoms: np.ndarray, gap_m: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Envelopes grown by ``gap_m``, and index pairs (i < j) within ``gap_m`` with their distances, sorted.
 
     One vectorised STRtree query of the envelopes grown by ``gap_m`` finds the candidates, and one vectorised
     distance call keeps those truly within reach: the same pairs as a ``dwithin`` query, in half the time.
     """
     tree = shapely.STRtree(geoms)
     x0, y0, x1, y1 = shapely.bounds(geoms).T
-    i, j = tree.query(shapely.box(x0 - gap_m, y0 - gap_m, x1 + gap_m, y1 + gap_m))
+    grown = shapely.box(x0 - gap_m, y0 - gap_m, x1 + gap_m, y1 + gap_m)
+    i, j = tree.query(grown)
     keep = i < j
     i, j = i[keep], j[keep]
     distance = shapely.distance(geoms[i], geoms[j])
     near = distance <= gap_m
     i, j, distance = i[near], j[near], distance[near]
     order = np.lexsort((j, i))
-    return i[order], j[order], distance[order]
+    return grown, i[order], j[order], distance[order]
 
 
-def _crossed_by_major_road(a: np.ndarray, b: np.ndarray, distance: np.ndarray, roads: gpd.GeoDataFrame) -> np.ndarray:
-    """Whether a major road runs through the ground between each pair.
+def _crossed_by_major_road(
+    geoms: np.ndarray,
+    grown: np.ndarray,
+    i: np.ndarray,
+    j: np.ndarray,
+    distance: np.ndarray,
+    roads: gpd.GeoDataFrame,
+) -> np.ndarray:
+    """Whether a major road runs through the ground between each pair ``(geoms[i], geoms[j])``.
 
     For a gap pair the test line is the shortest connecting segment; for touching compounds, whose shortest
     segment is a single contact point on the shared wall, it is a small disc (:data:`WALL_TOLERANCE_M`) around that
-    point, so a major road drawn along the shared boundary still separates them.
+    point, so a major road drawn along the shared boundary still separates them. Only pairs where a major road
+    comes within the gap of both envelopes (``grown``) are tested precisely.
     """
     if "class" not in roads.columns:
         raise DataError("道路图层缺少 class 列", "the roads layer has no class column")
     major = np.asarray(roads.geometry[roads["class"].astype(str) == "major"].values, dtype=object)
-    crossed = np.zeros(len(a), dtype=bool)
+    crossed = np.zeros(len(i), dtype=bool)
     if len(major) == 0:
         return crossed
-    # Only pairs whose joint envelope meets a major road's envelope can be crossed; test those precisely.
-    ax0, ay0, ax1, ay1 = shapely.bounds(a).T
-    bx0, by0, bx1, by1 = shapely.bounds(b).T
-    joint = shapely.box(np.minimum(ax0, bx0), np.minimum(ay0, by0), np.maximum(ax1, bx1), np.maximum(ay1, by1))
     tree = shapely.STRtree(major)
-    near = np.unique(tree.query(joint)[0])
+    by_road = np.zeros(len(geoms), dtype=bool)
+    by_road[tree.query(grown)[0]] = True
+    near = np.flatnonzero(by_road[i] & by_road[j])
     if len(near) == 0:
         return crossed
-    probe = shapely.shortest_line(a[near], b[near])
+    probe = shapely.shortest_line(geoms[i[near]], geoms[j[near]])
     touching = distance[near] < TOUCH_M
     probe[touching] = shapely.buffer(shapely.get_point(probe[touching], 0), WALL_TOLERANCE_M, quad_segs=2)
     hit, _road = tree.query(probe, predicate="intersects")
@@ -178,87 +203,82 @@ def _facing_length(geoms: np.ndarray, i: np.ndarray, j: np.ndarray, distance: np
     out = np.zeros(len(i))
     if len(i) == 0:
         return out
-    x0, y0, x1, y1, first, count = _segments(geoms)
+    segments = _segments(geoms)
+    count = segments[-1]
     reach = distance + WALL_TOLERANCE_M
     work = count[i] * count[j]
     bounds = np.searchsorted(np.cumsum(work), np.arange(SEGMENT_CHUNK, work.sum(), SEGMENT_CHUNK), side="right")
     for lo, hi in zip(np.r_[0, bounds], np.r_[bounds, len(i)], strict=True):
         if hi > lo:
-            out[lo:hi] = _facing_chunk(x0, y0, x1, y1, first, count, i[lo:hi], j[lo:hi], reach[lo:hi])
+            out[lo:hi] = _facing_chunk(segments, i[lo:hi], j[lo:hi], reach[lo:hi])
     return out
 
 
 def _segments(geoms: np.ndarray) -> tuple[np.ndarray, ...]:
-    """Outline segments of every polygon (all parts and rings) as coordinate arrays, grouped by polygon."""
+    """Outline segments of every polygon (all parts and rings), grouped by polygon.
+
+    Returns start points, unit directions and lengths per segment, and each polygon's first segment and count.
+    """
     parts, part_owner = shapely.get_parts(geoms, return_index=True)
     rings, ring_part = shapely.get_rings(parts, return_index=True)
     coords, coord_ring = shapely.get_coordinates(rings, return_index=True)
-    same_ring = coord_ring[:-1] == coord_ring[1:]
-    start = np.flatnonzero(same_ring)
+    start = np.flatnonzero(coord_ring[:-1] == coord_ring[1:])
     owner = part_owner[ring_part[coord_ring[start]]]
     count = np.bincount(owner, minlength=len(geoms))
     first = np.r_[0, np.cumsum(count)[:-1]]
     x0, y0 = coords[start, 0], coords[start, 1]
-    x1, y1 = coords[start + 1, 0], coords[start + 1, 1]
-    return x0, y0, x1, y1, first, count
+    dx, dy = coords[start + 1, 0] - x0, coords[start + 1, 1] - y0
+    length = np.hypot(dx, dy)
+    safe = np.where(length > 0, length, 1.0)
+    return x0, y0, dx / safe, dy / safe, length, first, count
 
 
-def _facing_chunk(
-    x0: np.ndarray,
-    y0: np.ndarray,
-    x1: np.ndarray,
-    y1: np.ndarray,
-    first: np.ndarray,
-    count: np.ndarray,
-    i: np.ndarray,
-    j: np.ndarray,
-    reach: np.ndarray,
-) -> np.ndarray:
+def _facing_chunk(segments: tuple[np.ndarray, ...], i: np.ndarray, j: np.ndarray, reach: np.ndarray) -> np.ndarray:
     """:func:`_facing_length` for a batch of pairs: every segment of ``i`` against every segment of ``j``."""
+    x0, y0, ux, uy, length, first, count = segments
     ni, nj = count[i], count[j]
     per_pair = ni * nj
+    starts = np.cumsum(per_pair) - per_pair
     pair = np.repeat(np.arange(len(i)), per_pair)
-    offset = np.arange(per_pair.sum()) - np.repeat(np.cumsum(per_pair) - per_pair, per_pair)
-    s = first[i][pair] + offset // nj[pair]
-    t = first[j][pair] + offset % nj[pair]
+    offset = np.arange(per_pair.sum()) - starts[pair]
+    nj_row = nj[pair]
+    s = first[i][pair] + offset // nj_row
+    t = first[j][pair] + offset % nj_row
 
-    sx, sy = x1[s] - x0[s], y1[s] - y0[s]
-    length = np.hypot(sx, sy)
-    ux, uy = sx / np.where(length > 0, length, 1.0), sy / np.where(length > 0, length, 1.0)
-    tx, ty = x1[t] - x0[t], y1[t] - y0[t]
-    t_len = np.hypot(tx, ty)
-    parallel = np.abs(ux * tx + uy * ty) >= np.cos(np.radians(PARALLEL_DEG)) * t_len
+    # Keep nearly parallel segment pairs only (most are not), then work on those rows.
+    keep = np.flatnonzero(np.abs(ux[s] * ux[t] + uy[s] * uy[t]) >= np.cos(np.radians(PARALLEL_DEG)))
+    s, t, pair = s[keep], t[keep], pair[keep]
+    sux, suy = ux[s], uy[s]
+    ax, ay = x0[t] - x0[s], y0[t] - y0[s]
+    bx, by = ax + ux[t] * length[t], ay + uy[t] * length[t]
     # Positions along s (tau) and signed offsets from its line (h) of both ends of t.
-    ax, ay, bx, by = x0[t] - x0[s], y0[t] - y0[s], x1[t] - x0[s], y1[t] - y0[s]
-    tau_a, tau_b = ax * ux + ay * uy, bx * ux + by * uy
-    h_a, h_b = ux * ay - uy * ax, ux * by - uy * bx
+    tau_a, tau_b = ax * sux + ay * suy, bx * sux + by * suy
+    h_a, h_b = sux * ay - suy * ax, sux * by - suy * bx
     lo = np.maximum(0.0, np.minimum(tau_a, tau_b))
-    hi = np.minimum(length, np.maximum(tau_a, tau_b))
+    hi = np.minimum(length[s], np.maximum(tau_a, tau_b))
     # Within [lo, hi] the offset is linear in tau; keep the stretch where |h| <= reach.
-    span = np.where(tau_b != tau_a, tau_b - tau_a, 1.0)
-    slope = np.where(tau_b != tau_a, (h_b - h_a) / span, 0.0)
+    moving = tau_b != tau_a
+    slope = np.where(moving, (h_b - h_a) / np.where(moving, tau_b - tau_a, 1.0), 0.0)
     r = reach[pair]
     h_lo = h_a + slope * (lo - tau_a)
     flat = np.abs(slope) < 1e-12
-    with np.errstate(divide="ignore", invalid="ignore"):
-        cut_1 = lo + (r - h_lo) / slope
-        cut_2 = lo + (-r - h_lo) / slope
-    inner_lo = np.where(flat, np.where(np.abs(h_lo) <= r, lo, np.inf), np.maximum(lo, np.minimum(cut_1, cut_2)))
-    inner_hi = np.where(flat, np.where(np.abs(h_lo) <= r, hi, -np.inf), np.minimum(hi, np.maximum(cut_1, cut_2)))
-    facing = np.where(parallel, np.clip(inner_hi - inner_lo, 0.0, None), 0.0)
+    safe_slope = np.where(flat, 1.0, slope)
+    cut_1 = lo + (r - h_lo) / safe_slope
+    cut_2 = lo + (-r - h_lo) / safe_slope
+    close = np.abs(h_lo) <= r
+    inner_lo = np.where(flat, np.where(close, lo, np.inf), np.maximum(lo, np.minimum(cut_1, cut_2)))
+    inner_hi = np.where(flat, np.where(close, hi, -np.inf), np.minimum(hi, np.maximum(cut_1, cut_2)))
+    facing = np.clip(inner_hi - inner_lo, 0.0, None)
 
-    # Sum per segment of i (capped at its length), then per pair. Rows run pair by pair, segment of i by segment
-    # of i, so each (pair, segment) is a block of nj consecutive rows.
-    rows_before = np.repeat(np.cumsum(per_pair) - per_pair, ni)
-    k = np.arange(ni.sum()) - np.repeat(np.cumsum(ni) - ni, ni)
-    block_nj = np.repeat(nj, ni)
-    seg_start = rows_before + k * block_nj
-    has_rows = block_nj > 0
-    per_segment = np.zeros(len(seg_start))
-    if has_rows.any():
-        sums = np.add.reduceat(facing, seg_start[has_rows])
-        per_segment[has_rows] = np.minimum(sums, length[seg_start[has_rows]])
-    return np.bincount(np.repeat(np.arange(len(i)), ni), weights=per_segment, minlength=len(i))
+    # Sum per (pair, segment of i), cap each segment at its own length, then sum per pair. Rows are already
+    # ordered by pair and then by segment of i, so equal keys are consecutive.
+    hit = facing > 0
+    key = pair[hit].astype(np.int64) * len(length) + s[hit]
+    if len(key) == 0:
+        return np.zeros(len(i))
+    run = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+    per_segment = np.minimum(np.add.reduceat(facing[hit], run), length[key[run] % len(length)])
+    return np.bincount(key[run] // len(length), weights=per_segment, minlength=len(i))
 
 
 def _empty_pairs() -> pd.DataFrame:

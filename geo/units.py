@@ -17,6 +17,7 @@ Every step adds a compound adjacent to the unit, so units are always contiguous.
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -25,8 +26,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo.adjacency import adjacency
-from geo.crs import metric_crs
+from geo.adjacency import adjacency, working_crs
 from geo.errors import DataError
 from geo.model import STORAGE_EPSG
 
@@ -138,7 +138,8 @@ def merge_units(
     """
     pins = pins or Pins()
     cand = _candidates(communities, rules=rules, pins=pins)
-    pairs = adjacency(cand, roads=roads, gap_m=rules.gap_m, cross_streets=rules.cross_streets)
+    metric = cand.geometry.to_crs(working_crs(cand)) if len(cand) else cand.geometry
+    pairs = adjacency(cand.set_geometry(metric), roads=roads, gap_m=rules.gap_m, cross_streets=rules.cross_streets)
     graph = _Graph(cand, pairs)
     groups = _pinned_groups(cand, graph, pins)
     taken = {i for members, _label in groups for i in members}
@@ -163,6 +164,7 @@ def merge_units(
             taken.add(i)
     return _build(
         cand,
+        metric,
         graph,
         groups=[members for members, _label in groups],
         labels=[label for _members, label in groups],
@@ -269,6 +271,14 @@ def _candidates(communities: gpd.GeoDataFrame, *, rules: MergeRules, pins: Pins)
             rows=not_candidates,
         )
     cand = communities[keep].reset_index(drop=True)
+    for column in ("households", "floor_area_m2", *MONEY_COLUMNS):
+        blank = cand[column].isna()
+        if blank.any():
+            raise DataError(
+                f"改造候选小区缺少{column}数值",
+                f"candidate communities lack a {column} value",
+                rows=cand["id"][blank].tolist(),
+            )
     if "street" not in cand.columns:
         cand["street"] = ""
     cand["street"] = cand["street"].fillna("").astype(str)
@@ -356,31 +366,42 @@ def _absorb(
 ) -> None:
     """Step 3: leftover small compounds join the adjacent merged unit they share most boundary with, caps allowing.
 
-    Repeated until nothing changes, because a compound may become adjacent to a unit once its neighbour joined.
+    Compounds are tried highest priority first; when one joins, its leftover neighbours are tried again, because
+    they may now touch that unit.
     """
     totals = _Totals(cand, rules)
     unit_of = {k: u for u, members in enumerate(merged) for k in members}
-    changed = True
-    while changed:
-        changed = False
-        for k in graph.priority:
-            if k in taken or not small[k]:
-                continue
-            shared_with: dict[int, float] = {}
-            for n, s in graph.neighbours[k].items():
-                if n in unit_of:
-                    shared_with[unit_of[n]] = shared_with.get(unit_of[n], 0.0) + s
-            for u in sorted(shared_with, key=lambda u: (-shared_with[u], u)):
-                if totals.fits(totals.plus(totals.of(merged[u]), k)):
-                    merged[u].append(k)
-                    unit_of[k] = u
-                    taken.add(k)
-                    changed = True
-                    break
+    sums = [totals.of(members) for members in merged]
+    rank = {k: r for r, k in enumerate(graph.priority)}
+    pending = [(rank[k], k) for k in graph.priority if k not in taken and small[k]]
+    heapq.heapify(pending)
+    queued = {k for _r, k in pending}
+    while pending:
+        _r, k = heapq.heappop(pending)
+        queued.discard(k)
+        if k in taken:
+            continue
+        shared_with: dict[int, float] = {}
+        for n, s in graph.neighbours[k].items():
+            if n in unit_of:
+                shared_with[unit_of[n]] = shared_with.get(unit_of[n], 0.0) + s
+        for u in sorted(shared_with, key=lambda u: (-shared_with[u], u)):
+            grown = totals.plus(sums[u], k)
+            if totals.fits(grown):
+                merged[u].append(k)
+                sums[u] = grown
+                unit_of[k] = u
+                taken.add(k)
+                for n in graph.neighbours[k]:
+                    if n not in taken and small[n] and n not in queued:
+                        heapq.heappush(pending, (rank[n], n))
+                        queued.add(n)
+                break
 
 
 def _build(
     cand: gpd.GeoDataFrame,
+    metric: gpd.GeoSeries,
     graph: _Graph,
     *,
     groups: list[list[int]],
@@ -420,18 +441,24 @@ def _build(
     )
     first_key = by_unit["key"].first().tolist()
     unit_ids = [label if label is not None else f"U-{first_key[u]}" for u, label in enumerate(labels)]
+    clash = pd.Index(unit_ids)
+    if not clash.is_unique:
+        raise DataError(
+            "指定的单元名称与自动生成的单元编号重复",
+            "a pinned unit label equals an automatically generated unit id",
+            rows=clash[clash.duplicated()].unique().tolist(),
+        )
     same = position[graph.i] == position[graph.j]
     shared = np.bincount(position[graph.i][same], weights=graph.shared[same], minlength=len(groups))
 
-    crs = metric_crs(cand)
-    metric = cand.geometry.to_crs(crs)
+    # Single-member units keep their stored outline; merged outlines are closed in metres and converted back.
     n_members = by_unit.size().to_numpy()
     geometry = np.empty(len(groups), dtype=object)
     single = n_members[position] == 1
-    geometry[position[single]] = metric.values[single]
+    geometry[position[single]] = cand.geometry.to_crs(STORAGE_EPSG).values[single]
     if (~single).any():
-        outline = closed_outline(metric[~single], by=position[~single], gap_m=rules.gap_m)
-        geometry[outline.index.to_numpy()] = outline.values
+        outline = closed_outline(metric[~single], by=position[~single], gap_m=rules.gap_m).to_crs(STORAGE_EPSG)
+        geometry[outline.index.to_numpy()] = _valid_polygons(outline.values)
     units = gpd.GeoDataFrame(
         {
             "unit_id": unit_ids,
@@ -449,10 +476,9 @@ def _build(
                 for kind, n, h in zip(kinds, n_members, totals["households"], strict=True)
             ],
         },
-        geometry=gpd.GeoSeries(geometry, crs=crs),
+        geometry=gpd.GeoSeries(geometry, crs=STORAGE_EPSG),
     )
-    units = units.sort_values("unit_id", kind="stable").reset_index(drop=True).to_crs(STORAGE_EPSG)
-    units.geometry = _valid_polygons(units.geometry.values)
+    units = units.sort_values("unit_id", kind="stable").reset_index(drop=True)
     membership = pd.DataFrame(
         {"community_id": cand["id"].to_numpy(), "unit_id": np.asarray(unit_ids, dtype=object)[position]}
     )

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyproj
 import pytest
+from scipy.sparse.csgraph import connected_components
 from shapely.geometry import box
 
+from geo.adjacency import adjacency, adjacency_matrix
 from geo.batches import plan_street
 from geo.errors import DataError
 from geo.units import MergeRules, Pins, merge_units
+from tests.conftest import REALDATA
 
 GK = 4549  # CGCS2000 3-degree GK zone, central meridian 120E
 X0, Y0 = pyproj.Transformer.from_crs(4490, GK, always_xy=True).transform(120.15, 30.27)
@@ -127,3 +131,44 @@ def test_members_of_one_unit_pinned_to_different_years_are_refused():
     units, _ = merge_units(COMMUNITIES, rules=RULES, pins=pins)
     with pytest.raises(DataError):
         plan_street(units, year_from=2025, budget_per_year=None, pins=pins)
+
+
+def test_real_hangzhou_plan_keeps_units_whole_and_years_within_budget():
+    path = REALDATA / "hangzhou_residential_osm.gpkg"
+    raw = gpd.read_file(path).to_crs(4490)
+    rng = np.random.default_rng(7)
+    n = len(raw)
+    households = rng.integers(40, 900, n)
+    communities = gpd.GeoDataFrame(
+        {
+            "id": [f"HZ{k:04d}" for k in range(n)],
+            "street": "杭州",
+            "households": households,
+            "floor_area_m2": households * 65.0,
+            "status": rng.choice(["eligible", "excluded"], n, p=[0.7, 0.3]),
+            "score": np.round(rng.uniform(0, 100, n), 1),
+            "cost_yuan": households * 20_000,
+            "residents_yuan": households * 2_000,
+            "subsidy_yuan": households * 18_000,
+        },
+        geometry=raw.geometry.values,
+        crs=4490,
+    )
+    units, _ = merge_units(communities, rules=MergeRules(min_households=300, max_households=1500))
+    budget = 200 * MILLION
+    plan = plan_street(units, year_from=2025, budget_per_year=budget, package_max_units=5)
+    in_packages = [u for us in plan.packages["units"] for u in us]
+    assert sorted(in_packages) == sorted(units["unit_id"])  # every unit in exactly one package, none split
+    assert plan.units["year"].notna().all()
+    # A year may only pass the budget when it holds a single package that alone costs more (with a warning).
+    oversized = plan.packages[plan.packages["cost_yuan"] > budget]
+    assert len(plan.warnings) == len(oversized)
+    within = plan.years[~plan.years["year"].isin(oversized["year"].astype(int))]
+    assert (within["cost_yuan"] <= budget).all()
+    assert plan.years["cost_yuan"].sum() == units["cost_yuan"].sum()
+    neighbours = adjacency(units.rename(columns={"unit_id": "id"})[["id", "street", "geometry"]], gap_m=15.0)
+    graph = adjacency_matrix(neighbours, ids=units["unit_id"].tolist())
+    position = {u: k for k, u in enumerate(units["unit_id"])}
+    for members in plan.packages["units"]:
+        rows = [position[u] for u in members]
+        assert connected_components(graph[rows][:, rows], directed=False)[0] == 1, members

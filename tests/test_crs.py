@@ -223,7 +223,6 @@ def test_bd09_input_is_converted_to_wgs84_positions() -> None:
     assert metres_between(stored.geometry.x.to_numpy(), stored.geometry.y.to_numpy(), lon, lat).max() < 0.01
 
 
-@pytest.mark.skipif(not HANGZHOU_OSM.exists(), reason="shared real data not beside the repository")
 def test_real_hangzhou_layer_round_trips_through_amap_coordinates() -> None:
     real = gpd.read_file(HANGZHOU_OSM)
     amap = from_storage(to_storage(real, id_column="osm_id"), crs="gcj02")

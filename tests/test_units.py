@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pyproj
 import pytest
 from scipy.sparse.csgraph import connected_components
@@ -14,10 +13,11 @@ from shapely.geometry import LineString, box
 from geo.adjacency import adjacency, adjacency_matrix
 from geo.errors import DataError
 from geo.units import MergeRules, Pins, merge_units
+from tests.conftest import REALDATA
 
 GK = 4549  # CGCS2000 3-degree GK zone, central meridian 120E
 X0, Y0 = pyproj.Transformer.from_crs(4490, GK, always_xy=True).transform(120.15, 30.27)
-HANGZHOU = Path("/work/shared/realdata/hangzhou_residential_osm.gpkg")
+HANGZHOU = REALDATA / "hangzhou_residential_osm.gpkg"
 RULES = MergeRules(gap_m=15.0, min_households=300, max_households=350, max_floor_area_m2=None, max_cost_yuan=None)
 
 
@@ -167,8 +167,6 @@ def test_result_does_not_depend_on_row_order():
 
 @pytest.fixture(scope="module")
 def hangzhou() -> gpd.GeoDataFrame:
-    if not HANGZHOU.exists():
-        pytest.skip("real Hangzhou polygons not available")
     raw = gpd.read_file(HANGZHOU).to_crs(4490)
     rng = np.random.default_rng(20240601)
     n = len(raw)
@@ -212,3 +210,12 @@ def test_real_hangzhou_units_are_contiguous_and_disjoint(hangzhou):
     assert (merged["households"] <= 1500).all()
     assert (merged["households"] >= 300).all()
     assert units.geometry.is_valid.all()
+
+
+def test_candidates_without_households_are_named_in_the_error():
+    pair = compounds([(0, 0, 100, 100), (100, 0, 200, 100)], [150, 200])
+    pair["households"] = pair["households"].astype("Int64")
+    pair.loc[1, "households"] = pd.NA
+    with pytest.raises(DataError) as err:
+        merge_units(pair, rules=RULES)
+    assert err.value.rows == ["C2"]

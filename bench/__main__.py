@@ -1,0 +1,77 @@
+"""``python -m bench``: run every benchmark and regenerate ``bench/RESULTS.md`` with this machine's figures.
+
+Each benchmark prints its own table (figures and ratios against a baseline measured in the same run); this runner
+captures that output verbatim under a heading, with the machine's details at the top.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import io
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+BENCHMARKS = [
+    ("bench.bench_import", "Import: 100,000 building footprints into PostGIS (issue 2)"),
+    ("bench.bench_merge", "Adjacency and 拆墙连片 merging at 1k / 10k / 50k communities (issue 4)"),
+    ("bench.bench_maps", "Progress-map HTML size and time at 1k / 10k / 50k communities (issue 5)"),
+    ("bench.bench_api", "API throughput against tipg and PostgreSQL alone (issue 6)"),
+]
+RESULTS = Path(__file__).with_name("RESULTS.md")
+
+
+def _machine() -> str:
+    def cmd(*args: str) -> str:
+        try:
+            return subprocess.run(args, capture_output=True, text=True, timeout=10).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            return "unavailable"
+
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor()) if Path("/proc/cpuinfo").exists() else ""
+    mem = next((line.split(":", 1)[1].strip() for line in Path("/proc/meminfo").read_text().splitlines()
+                if line.startswith("MemTotal")), "") if Path("/proc/meminfo").exists() else ""
+    import geopandas
+    import shapely
+
+    return "\n".join([
+        f"- date: {time.strftime('%Y-%m-%d %H:%M %Z')}",
+        f"- CPU: {cpu} × {os.cpu_count()} cores; memory {mem}",
+        f"- OS: {platform.platform()}",
+        f"- Python {platform.python_version()}, shapely {shapely.__version__}, geopandas {geopandas.__version__}",
+        f"- PostgreSQL: {cmd('psql', '-h', '127.0.0.1', '-U', 'postgres', '-tAc', 'SELECT version()')}",
+        f"- PostGIS: {cmd('psql', '-h', '127.0.0.1', '-U', 'postgres', '-d', 'renewal_bench', '-tAc',
+                          'SELECT postgis_full_version()')[:80]}",
+    ])
+
+
+def main(only: list[str]) -> None:
+    sections = [f"# Benchmark results\n\nRegenerate with `python -m bench` (or `python -m bench MODULE ...`).\n\n"
+                f"## Machine\n\n{_machine()}\n"]
+    for module, title in BENCHMARKS:
+        if only and module.split(".")[-1] not in only and module not in only:
+            continue
+        print(f"== {title}", flush=True)
+        out = io.StringIO()
+        started = time.perf_counter()
+        try:
+            mod = importlib.import_module(module)
+            with contextlib.redirect_stdout(out):
+                mod.run()
+            status = ""
+        except ModuleNotFoundError as exc:
+            status = f"not run: {exc}"
+        print(out.getvalue(), flush=True)
+        body = out.getvalue().strip() or status
+        sections.append(f"## {title}\n\n`python -m {module}` ({time.perf_counter() - started:.0f} s)\n\n```\n{body}\n```\n")
+    RESULTS.write_text("\n".join(sections), encoding="utf-8")
+    print(f"→ {RESULTS}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
