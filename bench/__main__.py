@@ -25,34 +25,43 @@ BENCHMARKS = [
 RESULTS = Path(__file__).with_name("RESULTS.md")
 
 
-def _machine() -> str:
-    def cmd(*args: str) -> str:
-        try:
-            return subprocess.run(args, capture_output=True, text=True, timeout=10).stdout.strip()
-        except (OSError, subprocess.SubprocessError):
-            return "unavailable"
+def _cmd(*args: str) -> str:
+    try:
+        return subprocess.run(args, capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unavailable"
 
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor()) if Path("/proc/cpuinfo").exists() else ""
-    mem = next((line.split(":", 1)[1].strip() for line in Path("/proc/meminfo").read_text().splitlines()
-                if line.startswith("MemTotal")), "") if Path("/proc/meminfo").exists() else ""
+
+def _proc_field(path: str, key: str) -> str:
+    p = Path(path)
+    if not p.exists():
+        return ""
+    return next((ln.split(":", 1)[1].strip() for ln in p.read_text().splitlines() if ln.startswith(key)), "")
+
+
+def _machine() -> str:
     import geopandas
     import shapely
 
-    return "\n".join([
-        f"- date: {time.strftime('%Y-%m-%d %H:%M %Z')}",
-        f"- CPU: {cpu} × {os.cpu_count()} cores; memory {mem}",
-        f"- OS: {platform.platform()}",
-        f"- Python {platform.python_version()}, shapely {shapely.__version__}, geopandas {geopandas.__version__}",
-        f"- PostgreSQL: {cmd('psql', '-h', '127.0.0.1', '-U', 'postgres', '-tAc', 'SELECT version()')}",
-        f"- PostGIS: {cmd('psql', '-h', '127.0.0.1', '-U', 'postgres', '-d', 'renewal_bench', '-tAc',
-                          'SELECT postgis_full_version()')[:80]}",
-    ])
+    psql = ("psql", "-h", "127.0.0.1", "-U", "postgres", "-tAc")
+    return "\n".join(
+        [
+            f"- date: {time.strftime('%Y-%m-%d %H:%M %Z')}",
+            f"- CPU: {_proc_field('/proc/cpuinfo', 'model name')} × {os.cpu_count()} cores; "
+            f"memory {_proc_field('/proc/meminfo', 'MemTotal')}",
+            f"- OS: {platform.platform()}",
+            f"- Python {platform.python_version()}, shapely {shapely.__version__}, geopandas {geopandas.__version__}",
+            f"- PostgreSQL: {_cmd(*psql, 'SELECT version()')}",
+            f"- PostGIS: {_cmd(*psql[:-1], '-d', 'renewal_bench', '-tAc', 'SELECT postgis_lib_version()')}",
+        ]
+    )
 
 
 def main(only: list[str]) -> None:
-    sections = [f"# Benchmark results\n\nRegenerate with `python -m bench` (or `python -m bench MODULE ...`).\n\n"
-                f"## Machine\n\n{_machine()}\n"]
+    sections = [
+        "# Benchmark results\n\nRegenerate with `python -m bench` (or `python -m bench MODULE ...`).\n\n"
+        f"## Machine\n\n{_machine()}\n"
+    ]
     for module, title in BENCHMARKS:
         if only and module.split(".")[-1] not in only and module not in only:
             continue
@@ -68,7 +77,9 @@ def main(only: list[str]) -> None:
             status = f"not run: {exc}"
         print(out.getvalue(), flush=True)
         body = out.getvalue().strip() or status
-        sections.append(f"## {title}\n\n`python -m {module}` ({time.perf_counter() - started:.0f} s)\n\n```\n{body}\n```\n")
+        sections.append(
+            f"## {title}\n\n`python -m {module}` ({time.perf_counter() - started:.0f} s)\n\n```\n{body}\n```\n"
+        )
     RESULTS.write_text("\n".join(sections), encoding="utf-8")
     print(f"→ {RESULTS}")
 

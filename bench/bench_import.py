@@ -93,8 +93,12 @@ def run(n: int = N_BUILDINGS) -> dict[str, object]:
     for name, m in cases.items():
         rate = n / m["seconds"]
         ratio = base / m["seconds"]
-        rows[name] = {"seconds": round(m["seconds"], 3), "features_per_s": round(rate), "speedup": round(ratio, 2),
-                      "peak_rss_mib": round(m["peak_rss_mib"], 1)}
+        rows[name] = {
+            "seconds": round(m["seconds"], 3),
+            "features_per_s": round(rate),
+            "speedup": round(ratio, 2),
+            "peak_rss_mib": round(m["peak_rss_mib"], 1),
+        }
         print(f"{name:36} {m['seconds']:8.2f} {rate:11,.0f} {ratio:13.2f}x {m['peak_rss_mib']:13.0f}")
     return {"n": n, "cases": rows}
 

@@ -114,9 +114,7 @@ def read_table(path: Path, *, encoding: str | None = None, sheet: str | None = N
         raise DataError(f"文件不存在：{path}", f"file not found: {path}")
     suffix = path.suffix.lower()
     if suffix not in TABLE_SUFFIXES:
-        raise DataError(
-            f"调查表须为 CSV 或 XLSX：{path.name}", f"a survey sheet must be CSV or XLSX: {path.name}"
-        )
+        raise DataError(f"调查表须为 CSV 或 XLSX：{path.name}", f"a survey sheet must be CSV or XLSX: {path.name}")
     if suffix == ".csv":
         try:
             df = pd.read_csv(path, dtype=str, encoding=encoding or "utf-8-sig", keep_default_na=False)
@@ -137,7 +135,9 @@ def _read_xlsx(path: Path, *, sheet: str | None) -> pd.DataFrame:
     try:
         wb = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:
-        raise DataError(f"无法读取 Excel 文件 {path.name}：{exc}", f"cannot read the Excel file {path.name}: {exc}") from exc
+        raise DataError(
+            f"无法读取 Excel 文件 {path.name}：{exc}", f"cannot read the Excel file {path.name}: {exc}"
+        ) from exc
     try:
         ws = wb[sheet] if sheet else wb.worksheets[0]
         if getattr(ws, "merged_cells", None) and ws.merged_cells.ranges:
@@ -153,7 +153,8 @@ def _read_xlsx(path: Path, *, sheet: str | None) -> pd.DataFrame:
             blanks = [i + 1 for i, h in enumerate(header) if h is None]
             raise DataError(
                 f"{path.name} 的表头有空白列（第 {blanks} 列）；表头须为单行且每列有名称",
-                f"{path.name} has blank header cells (columns {blanks}); the header must be one row naming every column",
+                f"{path.name} has blank header cells (columns {blanks}); "
+                "the header must be one row naming every column",
             )
         data = [["" if v is None else str(v) for v in row] for row in rows if any(v is not None for v in row)]
     finally:

@@ -96,20 +96,31 @@ def analyse(
     if city.communities.empty:
         raise NotFoundError("数据库中没有小区，请先导入", "the store holds no communities; import some first")
     cands = candidate_list(
-        communities=city.communities, buildings=city.buildings, zones=city.zones, survey=city.survey,
-        profile=profile, lang=lang,
+        communities=city.communities,
+        buildings=city.buildings,
+        zones=city.zones,
+        survey=city.survey,
+        profile=profile,
+        lang=lang,
     )
     frame = cands.rename(columns={"community_id": "id"})
     units, membership = merge_units(
-        frame, roads=city.roads, rules=merge_rules(profile, include_conditional=include_conditional), pins=pins,
+        frame,
+        roads=city.roads,
+        rules=merge_rules(profile, include_conditional=include_conditional),
+        pins=pins,
         lang=lang,
     )
     unit_of = membership.set_index("community_id")["unit_id"]
     cands["unit_id"] = cands["community_id"].map(unit_of).astype(object)
     cands["unit_id"] = cands["unit_id"].where(cands["unit_id"].notna(), None)
     scattered = find_scattered(
-        city.buildings, communities=city.communities, units=units, cutoff_year=profile.cutoff.last_year_in + 1,
-        attach_m=merge_rules(profile).scattered_attach_m, lang=lang,
+        city.buildings,
+        communities=city.communities,
+        units=units,
+        cutoff_year=profile.cutoff.last_year_in + 1,
+        attach_m=merge_rules(profile).scattered_attach_m,
+        lang=lang,
     )
     return Analysis(cands, units, membership, scattered, profile, lang)
 
@@ -155,8 +166,12 @@ def plan_streets(
     if count_per_year is None:
         count_per_year = {y: t.communities for t in analysis.profile.targets for y in t.years} or None
     return plan_street(
-        units.reset_index(drop=True), year_from=year_from, budget_per_year=budget_per_year,
-        count_per_year=dict(count_per_year) if count_per_year else None, pins=pins, gap_m=analysis.profile.merging.gap_m,
+        units.reset_index(drop=True),
+        year_from=year_from,
+        budget_per_year=budget_per_year,
+        count_per_year=dict(count_per_year) if count_per_year else None,
+        pins=pins,
+        gap_m=analysis.profile.merging.gap_m,
         lang=analysis.lang,
     )
 
@@ -173,8 +188,9 @@ def save_plan(store: Store, *, name: str, profile: str, params: Mapping[str, Any
     with store.begin() as conn:
         latest = conn.execute(select(func.max(table.c.version)).where(table.c.name == name)).scalar()
         version = int(latest or 0) + 1
-        conn.execute(table.insert().values(name=name, version=version, profile=profile, params=dict(params),
-                                           result=result))
+        conn.execute(
+            table.insert().values(name=name, version=version, profile=profile, params=dict(params), result=result)
+        )
     return version
 
 

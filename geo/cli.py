@@ -43,8 +43,14 @@ def friendly(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def progress_bar(total: int) -> Callable[[int, int], None]:
-    bar = Progress(TextColumn("导入 / importing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                   console=err_console, transient=True)
+    bar = Progress(
+        TextColumn("导入 / importing"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err_console,
+        transient=True,
+    )
     task = bar.add_task("import", total=total)
     bar.start()
 
@@ -60,7 +66,9 @@ def progress_bar(total: int) -> Callable[[int, int], None]:
 @friendly
 def import_cmd(
     layer: Annotated[str, typer.Argument(help="streets|neighbourhoods|communities|buildings|zones|roads|survey")],
-    path: Annotated[Path, typer.Argument(help="GeoJSON / GeoPackage / Shapefile(.shp/.zip) / FlatGeobuf / CSV / XLSX")],
+    path: Annotated[
+        Path, typer.Argument(help="GeoJSON / GeoPackage / Shapefile(.shp/.zip) / FlatGeobuf / CSV / XLSX")
+    ],
     crs: Annotated[str | None, typer.Option(help="坐标系：EPSG 代码、gcj02、bd09 / CRS override")] = None,
     encoding: Annotated[str | None, typer.Option(help="文本编码，如 GBK / text encoding")] = None,
     layer_name: Annotated[str | None, typer.Option("--layer", help="GeoPackage 图层名 / layer in the file")] = None,
@@ -75,8 +83,16 @@ def import_cmd(
 
     store = open_store()
     report = import_layer(
-        store, layer, path, crs=crs, encoding=encoding, source_layer=layer_name, mapping=load_mapping(mapping),
-        fix=fix, replace=replace, progress=progress_bar if sys.stderr.isatty() else None,
+        store,
+        layer,
+        path,
+        crs=crs,
+        encoding=encoding,
+        source_layer=layer_name,
+        mapping=load_mapping(mapping),
+        fix=fix,
+        replace=replace,
+        progress=progress_bar if sys.stderr.isatty() else None,
     )
     console.print(report.summary(lang))
     for w in report.warnings:

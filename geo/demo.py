@@ -159,11 +159,9 @@ def _summary(
         + ", ".join(f"{k} {v}" for k, v in sorted(result.statuses.items()))
     )
     console.print(
-        (
-            f"Units: {result.units} ({result.merged_units} merged 拆墙连片)"
-            if en
-            else f"改造单元 {result.units} 个（其中拆墙连片 {result.merged_units} 个）"
-        )
+        f"Units: {result.units} ({result.merged_units} merged 拆墙连片)"
+        if en
+        else f"改造单元 {result.units} 个（其中拆墙连片 {result.merged_units} 个）"
     )
     years = year_table(years, lang=lang)
     table = Table(title="Plan by year" if en else "分年度计划")

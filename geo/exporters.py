@@ -33,7 +33,8 @@ def export_layer(
     fmt = (fmt or output.suffix.lstrip(".")).lower()
     if fmt not in FORMATS:
         raise DataError(
-            f"不支持的导出格式 {fmt}（可用：{', '.join(FORMATS)}）", f"unsupported format {fmt} ({', '.join(FORMATS)})"
+            f"不支持的导出格式 {fmt}（可用：{', '.join(FORMATS)}）",
+            f"unsupported format {fmt} ({', '.join(FORMATS)})",
         )
     output.parent.mkdir(parents=True, exist_ok=True)
     if output.exists():
@@ -68,8 +69,11 @@ def _record_batches(batches: Iterator[gpd.GeoDataFrame], layer: str, counter: li
         counter[0] += len(gdf)
         data = gdf.drop(columns=gdf.geometry.name)
         data["extra"] = data["extra"].map(dumps_json)
-        arrays = [pa.array(data[f.name].astype(object).where(data[f.name].notna(), None), type=f.type)
-                  for f in schema if f.name != "geometry"]
+        arrays = [
+            pa.array(data[f.name].astype(object).where(data[f.name].notna(), None), type=f.type)
+            for f in schema
+            if f.name != "geometry"
+        ]
         arrays.append(pa.array(shapely.to_wkb(gdf.geometry.values), type=pa.binary()))
         yield pa.RecordBatch.from_arrays(arrays, schema=schema)
 
@@ -95,8 +99,14 @@ def _write_vector(batches: Iterator[gpd.GeoDataFrame], layer: str, output: Path,
 def headers(layer: str, *, lang: str) -> dict[str, str]:
     spec = LAYERS[layer]
     zh = {c.name: c.zh for c in spec.columns} | {
-        "fid": "要素号", "extra": "其他属性", "version": "版本", "retired": "已撤销", "merged_into": "并入",
-        "wkt": "几何(WKT)", "lon": "中心经度", "lat": "中心纬度",
+        "fid": "要素号",
+        "extra": "其他属性",
+        "version": "版本",
+        "retired": "已撤销",
+        "merged_into": "并入",
+        "wkt": "几何(WKT)",
+        "lon": "中心经度",
+        "lat": "中心纬度",
     }
     cols = [*layer_columns(layer)]
     return {c: (zh.get(c, c) if lang != "en" else c) for c in cols}

@@ -118,7 +118,8 @@ def import_layer(
     """
     if layer not in LAYERS:
         raise DataError(
-            f"未知图层 {layer}（可用：{', '.join(LAYERS)}）", f"unknown layer {layer} (use one of {', '.join(LAYERS)})"
+            f"未知图层 {layer}（可用：{', '.join(LAYERS)}）",
+            f"unknown layer {layer} (use one of {', '.join(LAYERS)})",
         )
     report = ImportReport(layer=layer, source=path.name)
     if layer == "survey":
@@ -136,8 +137,9 @@ def import_layer(
         existing = store.all_ids(conn, layer)
         with store.deferred_spatial_index(conn, layer), vector_batches(source, batch_size=batch_size) as batches:
             for batch in batches:
-                frame = _prepare_batch(batch, layer, crs=crs, fix=fix, mapping=mapping, path=path, errors=errors,
-                                       report=report)
+                frame = _prepare_batch(
+                    batch, layer, crs=crs, fix=fix, mapping=mapping, path=path, errors=errors, report=report
+                )
                 if frame is None:
                     continue
                 _check_ids(frame, seen, errors)
@@ -241,7 +243,8 @@ def _check_encoding(batch: pd.DataFrame, path: Path) -> None:
                 except (UnicodeEncodeError, UnicodeDecodeError):
                     continue
                 raise DataError(
-                    f"{path.name} 的文字编码似乎是 GBK（列 {col} 出现乱码“{value[:20]}”），请加 --encoding GBK 或提供 .cpg 文件",
+                    f"{path.name} 的文字编码似乎是 GBK（列 {col} 出现乱码“{value[:20]}”），"
+                    "请加 --encoding GBK 或提供 .cpg 文件",
                     f"{path.name} looks GBK-encoded (column {col} reads as {value[:20]!r}); pass --encoding GBK "
                     "or add a .cpg file",
                 )
@@ -265,8 +268,11 @@ def _write(
     clash = frame["id"].isin(existing)
     if clash.any():
         errors += [
-            (r, f"编号 {v} 已存在于数据库（可加 --replace 整层替换）",
-             f"id {v} already exists in the store (use --replace to replace the layer)")
+            (
+                r,
+                f"编号 {v} 已存在于数据库（可加 --replace 整层替换）",
+                f"id {v} already exists in the store (use --replace to replace the layer)",
+            )
             for r, v in frame.loc[clash, "id"].items()
         ]
         return
@@ -342,8 +348,13 @@ def _import_survey(
         known = set(communities["id"])
         for row, cid in ids.items():
             if cid is None or pd.isna(cid):
-                errors.append((row, "找不到对应的小区（需 community_id 或 小区名称+所属街道）",
-                               "no matching community (give community_id, or name and street)"))
+                errors.append(
+                    (
+                        row,
+                        "找不到对应的小区（需 community_id 或 小区名称+所属街道）",
+                        "no matching community (give community_id, or name and street)",
+                    )
+                )
             elif cid not in known:
                 errors.append((row, f"小区编号 {cid} 不存在", f"community id {cid} does not exist"))
         dup = ids.notna() & ids.duplicated(keep="first")
@@ -352,13 +363,24 @@ def _import_survey(
         for row, codes in renovated.items():
             unknown = [c for c in codes if c not in DEFICIENCY_ITEMS]
             if unknown:
-                errors.append((row, f"已改造项目含未知项目：{'、'.join(unknown)}",
-                               f"already_renovated has unknown item(s): {', '.join(unknown)}"))
+                errors.append(
+                    (
+                        row,
+                        f"已改造项目含未知项目：{'、'.join(unknown)}",
+                        f"already_renovated has unknown item(s): {', '.join(unknown)}",
+                    )
+                )
         support = typed["support_households"]
         hh = ids.map(communities.set_index("id")["households"])
         over = support.notna() & hh.notna() & (support > hh)
-        errors += [(r, f"支持户数 {support[r]} 超过总户数 {hh[r]}", f"support_households {support[r]} exceeds "
-                    f"households {hh[r]}") for r in support.index[over.fillna(False)]]
+        errors += [
+            (
+                r,
+                f"支持户数 {support[r]} 超过总户数 {hh[r]}",
+                f"support_households {support[r]} exceeds households {hh[r]}",
+            )
+            for r in support.index[over.fillna(False)]
+        ]
         raise_row_errors(errors, source=path.name)
         typed["community_id"] = ids
         typed["already_renovated"] = renovated.map(lambda codes: "、".join(codes) if codes else None)
@@ -367,8 +389,10 @@ def _import_survey(
         else:
             clash = store.existing_ids(conn, "survey", ids.tolist())
             if clash:
-                raise DataError(f"调查表中的小区已有记录：{clash[:10]}（可加 --replace）",
-                                f"survey rows already exist for: {clash[:10]} (use --replace)")
+                raise DataError(
+                    f"调查表中的小区已有记录：{clash[:10]}（可加 --replace）",
+                    f"survey rows already exist for: {clash[:10]} (use --replace)",
+                )
         report.rows = store.write_table(conn, "survey", typed.drop(columns=["name", "street"]))
 
 

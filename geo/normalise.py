@@ -34,7 +34,8 @@ def header_map(layer: Layer, *, mapping: Mapping[str, str] | None = None) -> dic
         if dst not in layer.column_names:
             raise DataError(
                 f"映射文件把 {src} 映射到未知字段 {dst}（{layer.name} 的字段：{', '.join(layer.column_names)}）",
-                f"the mapping file maps {src} to unknown column {dst} ({layer.name} has: {', '.join(layer.column_names)})",
+                f"the mapping file maps {src} to unknown column {dst} "
+                f"({layer.name} has: {', '.join(layer.column_names)})",
             )
         out[str(src).lower()] = dst
     return out
@@ -96,21 +97,32 @@ def coerce(df: pd.DataFrame, layer: Layer) -> tuple[pd.DataFrame, list[tuple[obj
                 bad |= frac
             for row in raw.index[bad]:
                 errors.append(
-                    (row, f"{c.zh}（{c.name}）的值“{raw[row]}”不是数字", f"{c.name} value {raw[row]!r} is not a number")
+                    (
+                        row,
+                        f"{c.zh}（{c.name}）的值“{raw[row]}”不是数字",
+                        f"{c.name} value {raw[row]!r} is not a number",
+                    )
                 )
             negative = nums < 0
             for row in raw.index[negative.fillna(False)]:
                 errors.append((row, f"{c.zh}（{c.name}）不能为负数：{raw[row]}", f"{c.name} is negative: {raw[row]}"))
             out[c.name] = nums.where(~bad).astype(_dtype(c.type)) if c.type == "int" else nums.where(~bad)
         elif c.type == "bool":
-            text = raw.astype("boolean").map({True: "true", False: "false"}) if pd.api.types.is_bool_dtype(raw) \
+            text = (
+                raw.astype("boolean").map({True: "true", False: "false"})
+                if pd.api.types.is_bool_dtype(raw)
                 else _texts(raw).str.lower()
+            )
             is_true = text.isin(TRUE_WORDS)
             is_false = text.isin(FALSE_WORDS)
             bad = text.notna() & ~is_true & ~is_false
             for row in raw.index[bad]:
                 errors.append(
-                    (row, f"{c.zh}（{c.name}）应为 是/否，得到“{raw[row]}”", f"{c.name} should be yes/no, got {raw[row]!r}")
+                    (
+                        row,
+                        f"{c.zh}（{c.name}）应为 是/否，得到“{raw[row]}”",
+                        f"{c.name} should be yes/no, got {raw[row]!r}",
+                    )
                 )
             vals = pd.Series(pd.NA, index=df.index, dtype="boolean")
             vals[is_true] = True
@@ -146,12 +158,16 @@ def check_values(df: pd.DataFrame, layer: Layer) -> list[tuple[object, str, str]
     for col, (codes, zh_codes) in allowed.items():
         if col not in layer.column_names or col not in df.columns:
             continue
-        vals = df[col].map(lambda v, z=zh_codes: z.get(v, v.upper() if col == "safety_grade" and v else v))
+        upper = col == "safety_grade"
+        vals = df[col].map(lambda v, z=zh_codes, up=upper: z.get(v, v.upper() if up and v else v))
         bad = vals.notna() & ~vals.isin(list(codes))
         for row in df.index[bad]:
             errors.append(
-                (row, f"{col} 的值“{df.at[row, col]}”无效（可用：{', '.join(codes)}）",
-                 f"invalid {col} {df.at[row, col]!r} (allowed: {', '.join(codes)})")
+                (
+                    row,
+                    f"{col} 的值“{df.at[row, col]}”无效（可用：{', '.join(codes)}）",
+                    f"invalid {col} {df.at[row, col]!r} (allowed: {', '.join(codes)})",
+                )
             )
         df[col] = vals.where(~bad, df[col])
     if "year_built" in df.columns:
@@ -205,4 +221,3 @@ def _jsonable(v: object) -> object:
     if isinstance(v, bytes):
         return v.hex()
     return v
-

@@ -28,16 +28,29 @@ def check_geometries(
         errors.append((row, f"几何顶点过多（超过 {MAX_VERTICES}）", f"too many vertices (over {MAX_VERTICES})"))
     allowed = _TYPES[kind]
     types = shapely.get_type_id(geoms)
-    names = np.array(["Point", "LineString", "LinearRing", "Polygon", "MultiPoint", "MultiLineString",
-                      "MultiPolygon", "GeometryCollection"])
+    names = np.array(
+        [
+            "Point",
+            "LineString",
+            "LinearRing",
+            "Polygon",
+            "MultiPoint",
+            "MultiLineString",
+            "MultiPolygon",
+            "GeometryCollection",
+        ]
+    )
     type_names = np.where(types >= 0, names[np.clip(types, 0, 7)], "")
     wrong = ~missing & ~np.isin(type_names, allowed)
     for row, t in zip(gdf.index[wrong], type_names[wrong], strict=True):
         errors.append((row, f"几何类型应为{_TYPE_ZH[kind]}，得到 {t}", f"geometry should be a {kind}, got {t}"))
     finite = np.isfinite(shapely.get_coordinates(geoms)).all() if len(geoms) else True
     if not finite:
-        bad = [r for r, g in zip(gdf.index, geoms, strict=True)
-               if g is not None and not np.isfinite(shapely.get_coordinates(g)).all()]
+        bad = [
+            r
+            for r, g in zip(gdf.index, geoms, strict=True)
+            if g is not None and not np.isfinite(shapely.get_coordinates(g)).all()
+        ]
         for row in bad:
             errors.append((row, "坐标含有非数值（NaN/无穷大）", "coordinates contain NaN or infinity"))
     checkable = ~missing & ~wrong
@@ -55,7 +68,9 @@ def check_geometries(
         else:
             reasons = shapely.is_valid_reason(geoms[invalid])
             for row, why in zip(gdf.index[invalid], reasons, strict=True):
-                errors.append((row, f"几何无效（{why}），可加 --fix 自动修复", f"invalid geometry ({why}); use --fix"))
+                errors.append(
+                    (row, f"几何无效（{why}），可加 --fix 自动修复", f"invalid geometry ({why}); use --fix")
+                )
     out = gdf.copy()
     out[gdf.geometry.name] = geoms
     return out, errors, fixed

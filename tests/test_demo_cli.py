@@ -66,13 +66,17 @@ def test_demo_urban_village_communities_are_excluded_with_the_zone_named(in_tmp:
 
 
 def test_cli_import_bad_file_exits_nonzero_naming_row_and_writes_nothing(in_tmp: Path) -> None:
-    good = gpd.GeoDataFrame({"id": ["A"], "name": ["一号院"]}, geometry=[shapely.box(101.5, 25.0, 101.501, 25.001)],
-                            crs=4326)
+    good = gpd.GeoDataFrame(
+        {"id": ["A"], "name": ["一号院"]}, geometry=[shapely.box(101.5, 25.0, 101.501, 25.001)], crs=4326
+    )
     good.to_file(in_tmp / "good.geojson")
     assert runner.invoke(app, ["import", "communities", str(in_tmp / "good.geojson")]).exit_code == 0
     bowtie = shapely.Polygon([(101.6, 25.0), (101.602, 25.002), (101.602, 25.0), (101.6, 25.002)])
-    bad = gpd.GeoDataFrame({"id": ["B", "C"], "name": ["二号院", "三号院"]},
-                           geometry=[shapely.box(101.51, 25.0, 101.511, 25.001), bowtie], crs=4326)
+    bad = gpd.GeoDataFrame(
+        {"id": ["B", "C"], "name": ["二号院", "三号院"]},
+        geometry=[shapely.box(101.51, 25.0, 101.511, 25.001), bowtie],
+        crs=4326,
+    )
     bad.to_file(in_tmp / "bad.geojson")
 
     result = runner.invoke(app, ["import", "communities", str(in_tmp / "bad.geojson")])

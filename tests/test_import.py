@@ -28,8 +28,12 @@ M_PER_DEG_LAT = 110_950.0
 def _box(x0: float, y0: float, w: float, h: float) -> shapely.Polygon:
     """A box ``w`` × ``h`` metres whose south-west corner is ``(x0, y0)`` metres from ORIGIN (lon/lat)."""
     kx = M_PER_DEG_LAT * np.cos(np.radians(ORIGIN[1]))
-    return shapely.box(ORIGIN[0] + x0 / kx, ORIGIN[1] + y0 / M_PER_DEG_LAT,
-                       ORIGIN[0] + (x0 + w) / kx, ORIGIN[1] + (y0 + h) / M_PER_DEG_LAT)
+    return shapely.box(
+        ORIGIN[0] + x0 / kx,
+        ORIGIN[1] + y0 / M_PER_DEG_LAT,
+        ORIGIN[0] + (x0 + w) / kx,
+        ORIGIN[1] + (y0 + h) / M_PER_DEG_LAT,
+    )
 
 
 def _communities() -> gpd.GeoDataFrame:
@@ -113,8 +117,16 @@ def test_chinese_headers_extra_columns_assignment_and_derived_totals(store: Stor
 @pytest.mark.parametrize(
     ("mutate", "expect"),
     [
-        (lambda g: g.assign(geometry=[g.geometry[0], shapely.Polygon([(120.15, 30.27), (120.152, 30.272),
-                                      (120.152, 30.27), (120.15, 30.272)]), g.geometry[2]]), ["第 2 行", "Self-intersection"]),
+        (
+            lambda g: g.assign(
+                geometry=[
+                    g.geometry[0],
+                    shapely.Polygon([(120.15, 30.27), (120.152, 30.272), (120.152, 30.27), (120.15, 30.272)]),
+                    g.geometry[2],
+                ]
+            ),
+            ["第 2 行", "Self-intersection"],
+        ),
         (lambda g: g.drop(columns=["小区名称"]), ["缺少必需的列", "name（小区名称）"]),
         (lambda g: g.assign(geometry=shapely.transform(g.geometry.values, lambda c: c[:, ::-1])), ["颠倒"]),
         (lambda g: g.assign(建成年份=["1985", "八十年代", "1998"]), ["第 2 行", "八十年代"]),
@@ -148,7 +160,9 @@ def test_fix_repairs_invalid_geometry_and_reports_it(store: Store, tmp_path: Pat
 def test_gcj02_input_lands_within_a_metre_of_true_position(store: Store, tmp_path: Path) -> None:
     truth = _communities()
     gcj = truth.copy()
-    gcj["geometry"] = shapely.transform(truth.geometry.values, lambda c: np.column_stack(wgs84_to_gcj02(c[:, 0], c[:, 1])))
+    gcj["geometry"] = shapely.transform(
+        truth.geometry.values, lambda c: np.column_stack(wgs84_to_gcj02(c[:, 0], c[:, 1]))
+    )
     gcj = gcj.set_crs(None, allow_override=True)
     path = _write(gcj.set_crs(4326, allow_override=True), tmp_path / "gcj.geojson")
 
@@ -166,8 +180,9 @@ def test_gcj02_input_lands_within_a_metre_of_true_position(store: Store, tmp_pat
 def _gbk_shapefile(tmp_path: Path, *, cpg: bool) -> Path:
     shp = tmp_path / "gbk" / "communities.shp"
     shp.parent.mkdir()
-    pyogrio.write_dataframe(_communities().drop(columns=["小区编号"]).rename(columns={"小区名称": "name"}),
-                            shp, encoding="GBK")
+    pyogrio.write_dataframe(
+        _communities().drop(columns=["小区编号"]).rename(columns={"小区名称": "name"}), shp, encoding="GBK"
+    )
     cpg_file = shp.with_suffix(".cpg")
     if cpg:
         cpg_file.write_text("GBK")
@@ -195,8 +210,15 @@ def test_gbk_shapefile_keeps_chinese_names_via_cpg_zip_or_encoding(store: Store,
 def test_flatgeobuf_and_survey_sheet_with_chinese_headers(store: Store, tmp_path: Path) -> None:
     import_layer(store, "communities", _write(_communities(), tmp_path / "c.fgb"))
     sheet = pd.DataFrame(
-        {"小区编号": ["A", None], "小区名称": [None, "朝晖二区"], "所属街道": [None, None],
-         "供水": ["是", "否"], "燃气": ["否", "是"], "支持改造户数": [80, 10], "已改造项目": ["屋面、road", None]}
+        {
+            "小区编号": ["A", None],
+            "小区名称": [None, "朝晖二区"],
+            "所属街道": [None, None],
+            "供水": ["是", "否"],
+            "燃气": ["否", "是"],
+            "支持改造户数": [80, 10],
+            "已改造项目": ["屋面、road", None],
+        }
     )
     path = tmp_path / "survey.xlsx"
     sheet.to_excel(path, index=False)
@@ -231,8 +253,13 @@ def test_both_stores_give_identical_frames(both_stores: tuple[Store, Store], tmp
     for s in both_stores:
         import_layer(s, "communities", _write(_communities(), tmp_path / "c.geojson"))
         import_layer(s, "buildings", _write(_buildings(), tmp_path / "b.geojson"))
-        frames.append((s.read_layer("communities"), s.read_layer("buildings"),
-                       s.read_layer("communities", bbox=(120.1505, 30.2, 121.0, 31.0))))
+        frames.append(
+            (
+                s.read_layer("communities"),
+                s.read_layer("buildings"),
+                s.read_layer("communities", bbox=(120.1505, 30.2, 121.0, 31.0)),
+            )
+        )
     for a, b in zip(*frames, strict=True):
         pd.testing.assert_frame_equal(a.drop(columns="geometry"), b.drop(columns="geometry"))
         assert (shapely.to_wkb(a.geometry.values) == shapely.to_wkb(b.geometry.values)).all()

@@ -53,8 +53,9 @@ def test_filters_extent_counts_and_batches(store: Store) -> None:
 def test_failed_transaction_leaves_store_unchanged(store: Store) -> None:
     _load(store)
     before = store.fingerprint()
-    extra = gpd.GeoDataFrame({"id": ["NEW"], "name": ["新小区"]}, geometry=[shapely.box(101.5, 25.0, 101.501, 25.001)],
-                             crs=4490)
+    extra = gpd.GeoDataFrame(
+        {"id": ["NEW"], "name": ["新小区"]}, geometry=[shapely.box(101.5, 25.0, 101.501, 25.001)], crs=4490
+    )
     with pytest.raises(RuntimeError), store.begin() as conn:
         store.write_layer(conn, "communities", extra)
         raise RuntimeError("abort after the write")
@@ -71,4 +72,7 @@ def test_both_stores_identical_on_a_generated_city(both_stores: tuple[Store, Sto
         pd.testing.assert_frame_equal(a.drop(columns="geometry"), b.drop(columns="geometry"))
         assert (shapely.to_wkb(a.geometry.values) == shapely.to_wkb(b.geometry.values)).all()
     bbox = _bbox((0.1, 0.3, 0.7, 0.8))
-    assert sqlite.read_layer("buildings", bbox=bbox)["id"].tolist() == pg.read_layer("buildings", bbox=bbox)["id"].tolist()
+    assert (
+        sqlite.read_layer("buildings", bbox=bbox)["id"].tolist()
+        == pg.read_layer("buildings", bbox=bbox)["id"].tolist()
+    )

@@ -26,8 +26,9 @@ def _fixed(values: pd.Series, dtype: str, width: int) -> tuple[np.ndarray, np.nd
 
 def _variable(values: pd.Series | np.ndarray, kind: str) -> tuple[np.ndarray, np.ndarray]:
     """Lengths and concatenated payload of a text/bytes column, taken from an Arrow array's buffers."""
-    arr = pa.array(np.asarray(values, dtype=object), type=pa.binary() if kind == "bytes" else pa.string(),
-                   from_pandas=True)
+    arr = pa.array(
+        np.asarray(values, dtype=object), type=pa.binary() if kind == "bytes" else pa.string(), from_pandas=True
+    )
     arr = pa.concat_arrays([arr])  # a fresh array: offset 0, buffers start at the first value
     offsets = np.frombuffer(arr.buffers()[1], dtype=np.int32)[: len(arr) + 1].astype(np.int64)
     lengths = np.diff(offsets)

@@ -137,7 +137,9 @@ class Store(ABC):
     def read_attributes(self, layer: str, columns: Sequence[str], *, conn: Connection | None = None) -> pd.DataFrame:
         """Some attribute columns of a layer's current rows, without geometry, ordered by ``fid``."""
         table = self.tables[layer]
-        stmt = select(*(table.c[c] for c in columns)).where(and_(true(), *self._conditions(table))).order_by(table.c.fid)
+        stmt = (
+            select(*(table.c[c] for c in columns)).where(and_(true(), *self._conditions(table))).order_by(table.c.fid)
+        )
         if conn is None:
             with self.engine.connect() as own:
                 rows = own.execute(stmt).all()
@@ -157,10 +159,7 @@ class Store(ABC):
         table = self.tables[layer]
         cols = [c for c in values.columns if c != "id"]
         stmt = table.update().where(table.c.id == _bind("b_id")).values({c: _bind(f"b_{c}") for c in cols})
-        rows = [
-            {f"b_{k}": _py(v) for k, v in rec.items()}
-            for rec in values.to_dict(orient="records")
-        ]
+        rows = [{f"b_{k}": _py(v) for k, v in rec.items()} for rec in values.to_dict(orient="records")]
         conn.execute(stmt, rows)
         return len(rows)
 

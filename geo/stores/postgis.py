@@ -117,4 +117,3 @@ class PostGISStore(Store):
         return text(
             f"SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT ST_Extent(geom) AS e FROM {layer}) s"
         )
-

@@ -128,11 +128,11 @@ def rtree_ddl(layer: str) -> list[str]:
     vals = "new.fid, new.minx, new.maxx, new.miny, new.maxy"
     return [
         f"CREATE VIRTUAL TABLE IF NOT EXISTS {r} USING rtree(fid, minx, maxx, miny, maxy)",
-        f"CREATE TRIGGER IF NOT EXISTS {t}_rtree_ins AFTER INSERT ON {t} BEGIN "
-        f"INSERT INTO {r} VALUES ({vals}); END",
+        f"CREATE TRIGGER IF NOT EXISTS {t}_rtree_ins AFTER INSERT ON {t} BEGIN INSERT INTO {r} VALUES ({vals}); END",
         f"CREATE TRIGGER IF NOT EXISTS {t}_rtree_upd AFTER UPDATE OF minx, miny, maxx, maxy ON {t} BEGIN "
         f"UPDATE {r} SET minx=new.minx, maxx=new.maxx, miny=new.miny, maxy=new.maxy WHERE fid=new.fid; END",
-        f"CREATE TRIGGER IF NOT EXISTS {t}_rtree_del AFTER DELETE ON {t} BEGIN DELETE FROM {r} WHERE fid=old.fid; END",
+        f"CREATE TRIGGER IF NOT EXISTS {t}_rtree_del AFTER DELETE ON {t} BEGIN "
+        f"DELETE FROM {r} WHERE fid=old.fid; END",
     ]
 
 
