@@ -19,6 +19,7 @@ from rich.table import Table
 from geo._candidates_io import write_candidates
 from geo.analysis import analyse, load_city, plan_streets, save_plan, street_candidates
 from geo.importers import import_layer
+from geo.maps_service import render_map
 from geo.profiles import load_profile
 from geo.stores import open_store
 
@@ -111,6 +112,21 @@ def run_demo(
     packages = plan.packages.assign(units=plan.packages["units"].map(lambda m: ",".join(map(str, m))))
     packages.to_crs(4326).to_file(packages_path, driver="GeoJSON")
     result.outputs += [years_path, packages_path]
+
+    for kind in ("plan", "progress"):
+        html = render_map(
+            store,
+            kind=kind,
+            profile=profile,
+            lang=lang,
+            city=city,
+            analysis=analysis,
+            year_from=year_from,
+            budget_per_year=budget_per_year,
+        )
+        path = out / f"{kind}_map.html"
+        path.write_text(html, encoding="utf-8")
+        result.outputs.append(path)
 
     _summary(
         console,

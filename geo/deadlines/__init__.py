@@ -56,27 +56,27 @@ class AfterStage(_Frozen):
 
 
 class DeadlineRule(_Frozen):
-    """``stage`` (or a later one) must be reached by the date given by exactly one of ``due``, ``on``, ``after``."""
+    """``stage`` (or a later one) must be reached by the date given by exactly one of ``due``, ``date``, ``after``."""
 
     code: str
     stage: StageCode
     due: YearDate | None = None
-    on: dt.date | None = None
+    date: dt.date | None = None
     after: AfterStage | None = None
     text: Text
     source: Annotated[str, Field(min_length=1)]
 
     @model_validator(mode="after")
     def _one_date(self) -> DeadlineRule:
-        given = [name for name in ("due", "on", "after") if getattr(self, name) is not None]
+        given = [name for name in ("due", "date", "after") if getattr(self, name) is not None]
         if len(given) != 1:
-            raise ValueError(f"rule {self.code!r}: give exactly one of due, on, after (got {given or 'none'})")
+            raise ValueError(f"rule {self.code!r}: give exactly one of due, date, after (got {given or 'none'})")
         return self
 
     def due_date(self, *, plan_year: int | None, reached: dict[str, dt.date]) -> dt.date | None:
         """The date this rule falls due, or None when it cannot be known yet (no plan year, anchor not reached)."""
-        if self.on is not None:
-            return self.on
+        if self.date is not None:
+            return self.date
         if self.due is not None:
             return None if plan_year is None else self.due.in_plan_year(plan_year)
         assert self.after is not None
@@ -95,7 +95,9 @@ def _read(path: Path, _mtime: float) -> Deadlines:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
         return Deadlines.model_validate(raw)
     except (yaml.YAMLError, ValidationError) as exc:
-        raise DataError(f"时限配置文件 {path.name} 有误：{exc}", f"Deadline file {path.name} is invalid: {exc}") from exc
+        raise DataError(
+            f"时限配置文件 {path.name} 有误：{exc}", f"Deadline file {path.name} is invalid: {exc}"
+        ) from exc
 
 
 def load_deadlines(profile: Profile) -> Deadlines:
