@@ -106,7 +106,5 @@ def user_for_token(store: Store, token: str) -> User | None:
     """The user a bearer token belongs to, or None for an unknown token."""
     table = store.tables["users"]
     with store.engine.connect() as conn:
-        row = conn.execute(
-            select(table.c.name, table.c.role).where(table.c.token_hash == hash_token(token))
-        ).first()
+        row = conn.execute(select(table.c.name, table.c.role).where(table.c.token_hash == hash_token(token))).first()
     return None if row is None else User(name=row.name, role=row.role)

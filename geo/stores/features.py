@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import pyproj
 import shapely
-from sqlalchemy import Text, and_, cast, func, literal, literal_column, select, true
+from sqlalchemy import Text, and_, case, cast, func, literal, literal_column, select, true
 from sqlalchemy.dialects.postgresql import JSONB
 
 from geo.model import LAYERS, STORAGE_EPSG
@@ -93,7 +93,7 @@ def feature_texts(store: Store, query: FeatureQuery, *, out: OutputCRS) -> Itera
 
 
 def collection_sql(store: Store, query: FeatureQuery, *, out: OutputCRS) -> Any:
-    """A statement returning the whole page as one FeatureCollection text (PostGIS ``json_agg``); for benchmarks."""
+    """A statement returning the whole page as one FeatureCollection text (``string_agg`` of the feature texts)."""
     inner = _postgis_statement(store, query, out).subquery()
     return select(
         literal('{"type":"FeatureCollection","features":[')
@@ -123,9 +123,10 @@ def _postgis_statement(store: Store, query: FeatureQuery, out: OutputCRS) -> Any
     args: list[Any] = []
     for name in property_columns(query.layer):
         args += [literal(name, Text), table.c[name]]
-    props = func.coalesce(cast(cast(table.c.extra, Text), JSONB), literal_column("'{}'::jsonb")).op("||")(
-        func.jsonb_build_object(*args, type_=JSONB)
-    )
+    extra = cast(cast(table.c.extra, Text), JSONB)
+    # Only a JSON object merges into the properties (an edit may have stored JSON null).
+    extra = case((func.jsonb_typeof(extra) == "object", extra), else_=literal_column("'{}'::jsonb"))
+    props = extra.op("||")(func.jsonb_build_object(*args, type_=JSONB))
     feature = (
         literal('{"type":"Feature","id":')
         + cast(table.c.fid, Text)

@@ -1,0 +1,49 @@
+"""The city's analysis, computed once per profile and data state and shared by the API's planning routes.
+
+The key is a cheap fingerprint of the data (row counts, the sum of feature versions, the newest fid and edit), so
+any import or edit makes the next request recompute, and repeated requests for candidates or units do not.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from sqlalchemy import func, select
+
+from geo.analysis import Analysis, analyse, load_city
+from geo.model import SPATIAL_LAYERS
+from geo.profiles import load_profile
+from geo.stores import Store
+
+
+def data_stamp(store: Store) -> tuple[Any, ...]:
+    """A value that changes whenever any layer, the survey or the edit log changes."""
+    parts: list[Any] = []
+    with store.engine.connect() as conn:
+        for name in SPATIAL_LAYERS:
+            t = store.tables[name]
+            parts.append(tuple(conn.execute(select(func.count(), func.sum(t.c.version), func.max(t.c.fid))).one()))
+        parts.append(conn.execute(select(func.count()).select_from(store.tables["survey"])).scalar())
+        parts.append(conn.execute(select(func.max(store.tables["edits"].c.edit_id))).scalar())
+    return tuple(parts)
+
+
+class AnalysisCache:
+    """Analyses by (profile, language), valid while the data stamp is unchanged."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._lock = threading.Lock()
+        self._entries: dict[tuple[str, str], tuple[tuple[Any, ...], Analysis]] = {}
+
+    def get(self, *, profile: str, lang: str = "zh") -> Analysis:
+        stamp = data_stamp(self.store)
+        key = (profile, lang)
+        with self._lock:
+            hit = self._entries.get(key)
+            if hit is not None and hit[0] == stamp:
+                return hit[1]
+            result = analyse(load_city(self.store), profile=load_profile(profile), lang=lang)
+            self._entries[key] = (stamp, result)
+            return result

@@ -1,0 +1,64 @@
+"""The HTTP service: ``create_app`` builds the FastAPI application around one store.
+
+Routers live in ``api/routes_*.py``, one per endpoint group, and are included here; a new group (stages, maps) is
+a new module and one more line in `ROUTERS`.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from api import (
+    errors,
+    routes_edit_page,
+    routes_editing,
+    routes_features,
+    routes_maps,
+    routes_planning,
+    routes_stages,
+    routes_users,
+)
+from api.analysis_cache import AnalysisCache
+from api.limits import BodySizeLimit
+from geo.settings import APISettings, api_settings
+from geo.stores import Store, open_store
+
+#: Routers in the order their routes are matched (fixed paths such as /communities/merge before /{fid} ones).
+ROUTERS = (
+    routes_features.router,
+    routes_editing.router,
+    routes_planning.router,
+    routes_users.router,
+    routes_stages.router,
+    routes_maps.router,
+    routes_edit_page.router,
+)
+
+
+def create_app(store: Store | None = None, *, settings: APISettings | None = None) -> FastAPI:
+    """The API over ``store`` (the configured one when None), configured by ``settings`` (environment when None)."""
+    settings = settings or api_settings()
+    app = FastAPI(
+        title="城镇老旧小区改造 API / Old residential community renewal API",
+        version="0.1.0",
+        description="OGC API – Features (Parts 1, 2, 4), candidate lists and plans. "
+        "Send `Authorization: Bearer TOKEN`; tokens come from `renewal user add NAME --role ROLE`.",
+    )
+    app.state.store = store or open_store()
+    app.state.settings = settings
+    app.state.analysis = AnalysisCache(app.state.store)
+    errors.install(app)
+    for router in ROUTERS:
+        app.include_router(router)
+    routes_edit_page.mount_static(app)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+            allow_headers=["Authorization", "Content-Type", "If-Match", "Content-Crs", "Accept-Language"],
+            expose_headers=["ETag", "Content-Crs", "Location"],
+        )
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    return app

@@ -1,0 +1,73 @@
+"""Every error the API gives is JSON ``{"detail": ...}``: user errors are 4xx with a zh/en message, never a 500."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from geo.editing import OverlapError, StaleVersionError
+from geo.errors import ConflictError, CRSError, DataError, NotFoundError, RenewalError
+
+#: HTTP status for each error class of `geo.errors` (most specific first).
+STATUS: tuple[tuple[type[RenewalError], int], ...] = (
+    (StaleVersionError, 412),
+    (ConflictError, 409),
+    (NotFoundError, 404),
+    (CRSError, 400),
+    (DataError, 422),
+    (RenewalError, 400),
+)
+
+
+def request_lang(request: Request) -> str:
+    """``?lang=en`` or an English ``Accept-Language`` gives English messages; Chinese otherwise."""
+    lang = request.query_params.get("lang")
+    if lang in ("zh", "en"):
+        return lang
+    return "en" if request.headers.get("accept-language", "").lower().startswith("en") else "zh"
+
+
+def status_for(exc: RenewalError) -> int:
+    return next(code for cls, code in STATUS if isinstance(exc, cls))
+
+
+async def renewal_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RenewalError)
+    body: dict[str, object] = {"detail": exc.message(request_lang(request))}
+    if isinstance(exc, OverlapError):
+        body["overlaps"] = exc.overlaps
+    if isinstance(exc, StaleVersionError):
+        body["current_version"] = exc.current
+    if exc.rows:
+        body["rows"] = [str(r) for r in exc.rows]
+    headers = {"ETag": f'"{exc.current}"'} if isinstance(exc, StaleVersionError) else None
+    return JSONResponse(body, status_code=status_for(exc), headers=headers)
+
+
+async def validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    problems = [
+        {"loc": [str(p) for p in e.get("loc", ())], "msg": e.get("msg", ""), "type": e.get("type", "")}
+        for e in exc.errors()
+    ]
+    return JSONResponse({"detail": problems}, status_code=422)
+
+
+async def http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+
+
+async def internal_error(request: Request, exc: Exception) -> JSONResponse:
+    """A bug, not bad input: still JSON, without internals (the traceback goes to the server log)."""
+    return JSONResponse({"detail": "服务器内部错误 / internal server error"}, status_code=500)
+
+
+def install(app: FastAPI) -> None:
+    """Register the handlers on ``app``."""
+    app.add_exception_handler(Exception, internal_error)
+    app.add_exception_handler(RenewalError, renewal_error)
+    app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(StarletteHTTPException, http_error)

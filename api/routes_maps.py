@@ -1,0 +1,71 @@
+"""Maps for leaders: the plan and progress maps as complete offline HTML pages."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+from api.deps import StoreDep, Viewer
+from api.errors import request_lang
+from geo.analysis import load_city
+from geo.maps_service import render_map
+from geo.profiles import load_profile
+from geo.settings import policy_settings
+
+router = APIRouter(tags=["Maps"])
+Basemap = Literal["none", "osm", "tianditu", "amap"]
+
+
+def _page(
+    kind: str,
+    request: Request,
+    store: StoreDep,
+    *,
+    profile: str | None,
+    street: str | None,
+    basemap: Basemap,
+    as_of: dt.date | None,
+) -> HTMLResponse:
+    lang = request_lang(request)
+    prof = load_profile(profile or policy_settings().profile)
+    analysis = request.app.state.analysis.get(profile=prof.id, lang=lang)
+    html = render_map(
+        store,
+        kind=kind,
+        profile=prof,
+        street=street,
+        basemap=basemap,
+        as_of=as_of,
+        lang=lang,
+        city=load_city(store),
+        analysis=analysis,
+    )
+    return HTMLResponse(html)
+
+
+@router.get("/maps/plan.html", response_class=HTMLResponse, summary="Plan map (offline HTML)")
+def plan_map(
+    request: Request,
+    user: Viewer,
+    store: StoreDep,
+    profile: str | None = None,
+    street: str | None = None,
+    basemap: Basemap = "none",
+) -> HTMLResponse:
+    return _page("plan", request, store, profile=profile, street=street, basemap=basemap, as_of=None)
+
+
+@router.get("/maps/progress.html", response_class=HTMLResponse, summary="Progress map (offline HTML)")
+def progress_map(
+    request: Request,
+    user: Viewer,
+    store: StoreDep,
+    profile: str | None = None,
+    street: str | None = None,
+    basemap: Basemap = "none",
+    as_of: dt.date | None = None,
+) -> HTMLResponse:
+    return _page("progress", request, store, profile=profile, street=street, basemap=basemap, as_of=as_of)

@@ -1,0 +1,62 @@
+"""Progress: record a community's stage with its evidence (checked against the profile), and read its history."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict
+
+from api.deps import Planner, StoreDep, Viewer
+from geo._stage_store import record_stage, stage_history
+from geo.profiles import load_profile
+from geo.settings import policy_settings
+
+router = APIRouter(tags=["Progress"])
+
+
+class StageIn(BaseModel):
+    """A stage reached on a date; evidence fields as in ``renewal stage set`` (CONTRACT.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    stage: str
+    date: dt.date
+    households_agree: int | None = None
+    households_total: int | None = None
+    area_agree_m2: float | None = None
+    area_total_m2: float | None = None
+    publicity_start: dt.date | None = None
+    publicity_end: dt.date | None = None
+    funds_collected_yuan: int | None = None
+    funds_required_yuan: int | None = None
+    corrects: int | None = None
+    note: str | None = None
+
+
+@router.post("/communities/{fid}/stages", status_code=201, summary="Record a stage (refused with rule and source)")
+def post_stage(fid: str, body: StageIn, user: Planner, store: StoreDep, profile: str | None = None) -> JSONResponse:
+    evidence = body.model_dump(exclude={"stage", "date", "corrects", "note"}, exclude_none=True, mode="json")
+    event = record_stage(
+        store,
+        community_id=fid,
+        stage=body.stage,
+        date=body.date,
+        evidence=evidence,
+        actor=user.name,
+        profile=load_profile(profile or policy_settings().profile),
+        corrects=body.corrects,
+        note=body.note,
+    )
+    return JSONResponse(_jsonable(event), status_code=201)
+
+
+@router.get("/communities/{fid}/stages", summary="A community's stage events, corrections included")
+def get_stages(fid: str, request: Request, user: Viewer, store: StoreDep) -> JSONResponse:
+    return JSONResponse({"community_id": fid, "events": [_jsonable(e) for e in stage_history(store, fid)]})
+
+
+def _jsonable(event: dict[str, Any]) -> dict[str, Any]:
+    return {k: (v.isoformat() if isinstance(v, dt.date | dt.datetime) else v) for k, v in event.items()}
