@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import shapely
 from fastapi import APIRouter, HTTPException, Request
-from fastapi.responses import Response, StreamingResponse
+from fastapi.responses import Response
 from sqlalchemy import select
 
 from api.crs_params import CRS84, EPSG_URI, content_crs_header, offered_crs, parse_bbox, resolve
@@ -23,7 +23,14 @@ from api.deps import SettingsDep, StoreDep, Viewer
 from geo.model import LAYERS, STORAGE_EPSG
 from geo.normalise import FALSE_WORDS, TRUE_WORDS
 from geo.settings import APISettings, policy_settings
-from geo.stores.features import FeatureQuery, OutputCRS, count_features, feature_texts, property_columns
+from geo.stores.features import (
+    FeatureQuery,
+    OutputCRS,
+    count_features,
+    feature_texts,
+    features_array,
+    property_columns,
+)
 
 router = APIRouter(tags=["OGC API – Features"])
 
@@ -225,14 +232,14 @@ def _stream(head: dict[str, Any], features: Iterator[bytes]) -> Iterator[bytes]:
     yield b"".join(parts)
 
 
-@router.get("/collections/{cid}/items", summary="Features of a collection", response_class=StreamingResponse)
+@router.get("/collections/{cid}/items", summary="Features of a collection", response_class=Response)
 def items(
     cid: str,
     request: Request,
     store: StoreDep,
     settings: SettingsDep,
     user: Viewer,
-) -> StreamingResponse:
+) -> Response:
     _check_collection(cid)
     uri, out = resolve(request.query_params.get("crs"), store)
     bbox_crs = request.query_params.get("bbox-crs")
@@ -242,11 +249,11 @@ def items(
     if cid == UNITS:
         frame = _select_units(_units(request, request.query_params.get("profile")), bbox=bbox, filters=filters)
         matched = len(frame)
-        features: Iterator[bytes] = _unit_texts(frame.iloc[offset : offset + limit], out)
+        features = b",".join(_unit_texts(frame.iloc[offset : offset + limit], out))
     else:
         query = FeatureQuery(cid, bbox=bbox, filters=filters, limit=limit, offset=offset)
         matched = count_features(store, query)
-        features = feature_texts(store, query, out=out)
+        features = features_array(store, query, out=out)
     head = {
         "type": "FeatureCollection",
         "numberMatched": matched,
@@ -254,9 +261,9 @@ def items(
         "timeStamp": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
         "links": _page_links(request, limit=limit, offset=offset, matched=matched),
     }
-    return StreamingResponse(
-        _stream(head, features), media_type=GEOJSON, headers={"Content-Crs": content_crs_header(uri)}
-    )
+    text = json.dumps(head, ensure_ascii=False, separators=(",", ":"))
+    body = text[:-1].encode() + b',"features":[' + features + b"]}"
+    return Response(body, media_type=GEOJSON, headers={"Content-Crs": content_crs_header(uri)})
 
 
 @router.get("/collections/{cid}/items/{fid}", summary="One feature", response_class=Response)
