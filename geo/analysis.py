@@ -23,6 +23,8 @@ from geo.scattered import find_scattered
 from geo.stores import Store
 from geo.units import MergeRules, Pins, merge_units
 
+SIZE_COLUMNS = ("households", "floor_area_m2", "cost_yuan", "residents_yuan", "subsidy_yuan")
+
 
 @dataclass(frozen=True)
 class City:
@@ -104,6 +106,9 @@ def analyse(
         lang=lang,
     )
     frame = cands.rename(columns={"community_id": "id"})
+    # Communities whose size or cost is unknown (no households, no buildings to derive them from) stay in the
+    # candidate list with their reasons but cannot be sized into a unit.
+    frame = frame[frame[list(SIZE_COLUMNS)].notna().all(axis=1)]
     units, membership = merge_units(
         frame,
         roads=city.roads,
