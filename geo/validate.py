@@ -44,15 +44,9 @@ def check_geometries(
     wrong = ~missing & ~np.isin(type_names, allowed)
     for row, t in zip(gdf.index[wrong], type_names[wrong], strict=True):
         errors.append((row, f"几何类型应为{_TYPE_ZH[kind]}，得到 {t}", f"geometry should be a {kind}, got {t}"))
-    finite = np.isfinite(shapely.get_coordinates(geoms)).all() if len(geoms) else True
-    if not finite:
-        bad = [
-            r
-            for r, g in zip(gdf.index, geoms, strict=True)
-            if g is not None and not np.isfinite(shapely.get_coordinates(g)).all()
-        ]
-        for row in bad:
-            errors.append((row, "坐标含有非数值（NaN/无穷大）", "coordinates contain NaN or infinity"))
+    coords, owner = shapely.get_coordinates(geoms, return_index=True)
+    for row in gdf.index[np.unique(owner[~np.isfinite(coords).all(axis=1)])]:
+        errors.append((row, "坐标含有非数值（NaN/无穷大）", "coordinates contain NaN or infinity"))
     checkable = ~missing & ~wrong
     invalid = checkable & ~shapely.is_valid(geoms)
     fixed: list[object] = []
