@@ -6,6 +6,8 @@ a new module and one more line in `ROUTERS`.
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
@@ -49,6 +51,14 @@ def create_app(store: Store | None = None, *, settings: APISettings | None = Non
     app.state.settings = settings
     app.state.analysis = AnalysisCache(app.state.store)
     errors.install(app)
+    default_openapi = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = errors.document_errors(default_openapi())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     for router in ROUTERS:
         app.include_router(router)
     routes_edit_page.mount_static(app)

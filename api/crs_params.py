@@ -7,6 +7,7 @@ as their EPSG definitions say; GDAL, QGIS and other Part 2 clients expect exactl
 
 from __future__ import annotations
 
+import math
 import time
 
 import pyproj
@@ -96,7 +97,7 @@ def parse_bbox(value: str | None, crs: OutputCRS | None) -> BBox | None:
         raise HTTPException(400, f"bbox 应为 4 个数字 / bbox must be 4 numbers: {value}") from None
     if len(numbers) == 6:
         numbers = [numbers[0], numbers[1], numbers[3], numbers[4]]
-    if len(numbers) != 4:
+    if len(numbers) != 4 or not all(math.isfinite(n) for n in numbers):
         raise HTTPException(400, f"bbox 应为 4 个数字 / bbox must be 4 numbers: {value}")
     a, b, c, d = numbers
     if crs is not None and lat_first(crs.crs):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, Path, Request
 
 from geo.auth import User, user_for_token
 from geo.settings import APISettings
@@ -58,3 +58,6 @@ SettingsDep = Annotated[APISettings, Depends(get_settings)]
 Viewer = Annotated[User, Depends(viewer)]
 Planner = Annotated[User, Depends(planner)]
 Admin = Annotated[User, Depends(admin)]
+
+#: Feature and plan numbers in URLs: positive 64-bit integers (larger ones are a 422, not an overflow).
+FeatureId = Annotated[int, Path(ge=1, le=2**63 - 1)]

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from geo.editing import OverlapError, StaleVersionError
@@ -60,14 +64,43 @@ async def http_error(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
 
 
+async def database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    """The database dropped or refused the connection (restart, failover): tell the client to retry, as JSON."""
+    if isinstance(exc, DBAPIError) and not (
+        exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError)
+    ):
+        return await internal_error(request, exc)
+    return JSONResponse(
+        {"detail": "数据库暂时不可用，请稍后重试 / the database is unavailable, retry shortly"},
+        status_code=503,
+        headers={"Retry-After": "2"},
+    )
+
+
 async def internal_error(request: Request, exc: Exception) -> JSONResponse:
     """A bug, not bad input: still JSON, without internals (the traceback goes to the server log)."""
     return JSONResponse({"detail": "服务器内部错误 / internal server error"}, status_code=500)
 
 
+def document_errors(schema: dict[str, Any]) -> dict[str, Any]:
+    """422 bodies carry either FastAPI's list of field problems or one zh/en message (a `DataError`)."""
+    comps = schema.get("components", {}).get("schemas", {})
+    if "HTTPValidationError" in comps:
+        comps["HTTPValidationError"]["properties"]["detail"] = {
+            "title": "Detail",
+            "anyOf": [
+                {"type": "string"},
+                {"type": "array", "items": {"$ref": "#/components/schemas/ValidationError"}},
+            ],
+        }
+    return schema
+
+
 def install(app: FastAPI) -> None:
     """Register the handlers on ``app``."""
     app.add_exception_handler(Exception, internal_error)
+    for cls in (DBAPIError, DisconnectionError, PoolTimeout):
+        app.add_exception_handler(cls, database_unavailable)
     app.add_exception_handler(RenewalError, renewal_error)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(StarletteHTTPException, http_error)

@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from api.crs_params import resolve
-from api.deps import Planner, StoreDep, Viewer
+from api.deps import FeatureId, Planner, StoreDep, Viewer
 from geo import editing
 from geo.auth import User
 from geo.stores import Store
@@ -123,7 +123,7 @@ def _write(
 def replace(
     *,
     cid: str,
-    fid: int,
+    fid: FeatureId,
     request: Request,
     body: Annotated[Any, Body()],
     if_match: Annotated[str | None, Header(alias="If-Match")] = None,
@@ -138,7 +138,7 @@ def replace(
 def patch(
     *,
     cid: str,
-    fid: int,
+    fid: FeatureId,
     request: Request,
     body: Annotated[Any, Body()],
     if_match: Annotated[str | None, Header(alias="If-Match")] = None,
@@ -155,7 +155,7 @@ def patch(
 def remove(
     *,
     cid: str,
-    fid: int,
+    fid: FeatureId,
     request: Request,
     if_match: Annotated[str | None, Header(alias="If-Match")] = None,
     store: StoreDep,
@@ -216,7 +216,7 @@ class SplitRequest(BaseModel):
 @router.post("/communities/{fid}/split", status_code=201, summary="Split a community in two along a line")
 def split(
     *,
-    fid: int,
+    fid: FeatureId,
     body: SplitRequest,
     request: Request,
     if_match: Annotated[str | None, Header(alias="If-Match")] = None,
@@ -241,7 +241,7 @@ def split(
 
 
 @router.get("/communities/{fid}/history", summary="Every recorded change of a community")
-def community_history(fid: int, store: StoreDep, user: Viewer) -> dict[str, Any]:
+def community_history(fid: FeatureId, store: StoreDep, user: Viewer) -> dict[str, Any]:
     feature = editing.read_feature(store, layer="communities", fid=fid)
     return {
         "fid": fid,

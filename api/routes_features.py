@@ -290,9 +290,12 @@ def item(cid: str, fid: str, request: Request, store: StoreDep, user: Viewer) ->
 
 def _fid(value: str) -> int:
     try:
-        return int(value)
+        number = int(value)
     except ValueError:
         raise HTTPException(404, f"要素编号应为整数 / feature ids are integers: {value}") from None
+    if not 1 <= number < 2**63:
+        raise HTTPException(404, f"没有这个要素 / no such feature: {value}")
+    return number
 
 
 # -- merged units (derived, read-only) -------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field, model_validator
 from sqlalchemy import select
 
-from api.deps import Planner, StoreDep, Viewer
+from api.deps import FeatureId, Planner, StoreDep, Viewer
 from api.errors import request_lang
 from geo._candidates_io import write_candidates
 from geo.analysis import plan_streets, save_plan, street_candidates
@@ -119,7 +119,7 @@ def make_plan(body: PlanRequest, request: Request, store: StoreDep, user: Planne
 
 
 @router.get("/plans/{plan_id}", summary="A stored plan")
-def get_plan(plan_id: int, store: StoreDep, user: Viewer) -> dict[str, Any]:
+def get_plan(plan_id: FeatureId, store: StoreDep, user: Viewer) -> dict[str, Any]:
     row = _plan_row(store, plan_id=plan_id)
     if row is None:
         raise HTTPException(404, f"没有这个规划 / no such plan: {plan_id}")

@@ -5,14 +5,17 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
+from sqlalchemy import select
 
-from api.deps import Planner, StoreDep, Viewer
+from api.deps import FeatureId, Planner, StoreDep, Viewer
 from geo._stage_store import record_stage, stage_history
+from geo.errors import NotFoundError
 from geo.profiles import load_profile
 from geo.settings import policy_settings
+from geo.stores import Store
 
 router = APIRouter(tags=["Progress"])
 
@@ -36,12 +39,24 @@ class StageIn(BaseModel):
     note: str | None = None
 
 
+def _community_id(store: Store, fid: int) -> str:
+    """The community's ``id`` for its feature number (the ``fid`` of ``/collections/communities/items/{fid}``)."""
+    table = store.tables["communities"]
+    with store.engine.connect() as conn:
+        found = conn.execute(select(table.c.id).where(table.c.fid == fid)).scalar()
+    if found is None:
+        raise NotFoundError(f"没有这个小区：{fid}", f"no such community: {fid}")
+    return found
+
+
 @router.post("/communities/{fid}/stages", status_code=201, summary="Record a stage (refused with rule and source)")
-def post_stage(fid: str, body: StageIn, user: Planner, store: StoreDep, profile: str | None = None) -> JSONResponse:
+def post_stage(
+    fid: FeatureId, body: StageIn, user: Planner, store: StoreDep, profile: str | None = None
+) -> JSONResponse:
     evidence = body.model_dump(exclude={"stage", "date", "corrects", "note"}, exclude_none=True, mode="json")
     event = record_stage(
         store,
-        community_id=fid,
+        community_id=_community_id(store, fid),
         stage=body.stage,
         date=body.date,
         evidence=evidence,
@@ -54,8 +69,10 @@ def post_stage(fid: str, body: StageIn, user: Planner, store: StoreDep, profile:
 
 
 @router.get("/communities/{fid}/stages", summary="A community's stage events, corrections included")
-def get_stages(fid: str, request: Request, user: Viewer, store: StoreDep) -> JSONResponse:
-    return JSONResponse({"community_id": fid, "events": [_jsonable(e) for e in stage_history(store, fid)]})
+def get_stages(fid: FeatureId, user: Viewer, store: StoreDep) -> JSONResponse:
+    community_id = _community_id(store, fid)
+    events = [_jsonable(e) for e in stage_history(store, community_id)]
+    return JSONResponse({"fid": fid, "community_id": community_id, "events": events})
 
 
 def _jsonable(event: dict[str, Any]) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyogrio
@@ -94,11 +95,16 @@ def vector_batches(source: VectorSource, *, batch_size: int = 20_000) -> Iterato
         geom_col = meta["geometry_name"] or "wkb_geometry"
         for batch in reader:
             try:
+                batch.validate(full=True)  # GDAL passes GBK bytes through as "UTF-8" text: catch them here
                 df = pa.Table.from_batches([batch]).to_pandas()
             except UnicodeDecodeError as exc:
                 raise _encoding_error(source.path) from exc
-            geoms = shapely.from_wkb(df.pop(geom_col).to_numpy()) if geom_col in df.columns else None
+            except pa.ArrowInvalid as exc:
+                if "utf8" in str(exc).lower():
+                    raise _encoding_error(source.path) from exc
+                raise DataError(f"无法读取文件：{exc}", f"cannot read the file: {exc}") from exc
             df.index = pd.RangeIndex(offset + 1, offset + 1 + len(df))
+            geoms = _geometries(df.pop(geom_col), source.path) if geom_col in df.columns else None
             offset += len(df)
             yield gpd.GeoDataFrame(df, geometry=gpd.GeoSeries(geoms, index=df.index), crs=meta["crs"])
 
@@ -140,16 +146,12 @@ def _read_xlsx(path: Path, *, sheet: str | None) -> pd.DataFrame:
         ) from exc
     try:
         ws = wb[sheet] if sheet else wb.worksheets[0]
-        if getattr(ws, "merged_cells", None) and ws.merged_cells.ranges:
-            raise DataError(
-                f"{path.name} 的表头含有合并单元格，请改为单行表头",
-                f"{path.name} has merged header cells; use a single header row",
-            )
         rows = ws.iter_rows(values_only=True)
         header = next(rows, None)
         if header is None:
             raise DataError(f"{path.name} 是空表", f"{path.name} is empty")
         if any(h is None for h in header):
+            _refuse_merged_header(path, sheet=sheet)
             blanks = [i + 1 for i, h in enumerate(header) if h is None]
             raise DataError(
                 f"{path.name} 的表头有空白列（第 {blanks} 列）；表头须为单行且每列有名称",
@@ -160,6 +162,42 @@ def _read_xlsx(path: Path, *, sheet: str | None) -> pd.DataFrame:
     finally:
         wb.close()
     return pd.DataFrame(data, columns=[str(h).strip() for h in header])
+
+
+def _refuse_merged_header(path: Path, *, sheet: str | None) -> None:
+    """Raise when the first row holds merged cells (a two-row header); only called once a blank header is found.
+
+    The streaming (read-only) reader cannot see merged ranges, so the workbook is opened fully, on this error
+    path only.
+    """
+    from openpyxl import load_workbook
+
+    wb = load_workbook(path, data_only=True)
+    try:
+        ws = wb[sheet] if sheet else wb.worksheets[0]
+        merged = [str(r) for r in ws.merged_cells.ranges if r.min_row == 1]
+    finally:
+        wb.close()
+    if merged:
+        raise DataError(
+            f"{path.name} 的表头含有合并单元格（{', '.join(merged)}），请改为单行表头、每列一个名称",
+            f"{path.name} has merged header cells ({', '.join(merged)}); use a single header row naming every column",
+        )
+
+
+def _geometries(wkb: pd.Series, path: str) -> np.ndarray:
+    """Decode a batch's WKB; geometry GEOS cannot even build (an unclosed ring) is named by row, not a crash."""
+    values = wkb.to_numpy()
+    try:
+        return shapely.from_wkb(values)
+    except shapely.errors.GEOSException as exc:
+        decoded = shapely.from_wkb(values, on_invalid="ignore")
+        rows = wkb.index[pd.isna(decoded) & pd.notna(values)].tolist()
+        raise DataError(
+            f"{Path(path).name} 中的几何无法读取（{exc}），如面的边界未闭合",
+            f"{Path(path).name} holds geometry that cannot be read ({exc}), e.g. a polygon ring that is not closed",
+            rows=rows,
+        ) from exc
 
 
 def _encoding_error(path: str) -> DataError:

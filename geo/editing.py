@@ -111,7 +111,7 @@ def geometry_in(geometry: Mapping[str, Any] | None, *, crs: str = "CRS84", kind:
         raise DataError("缺少几何（geometry）或格式不是 GeoJSON", "missing geometry, or not a GeoJSON geometry")
     try:
         geom = shape(geometry)
-    except (ValueError, TypeError, AttributeError, IndexError, KeyError, shapely.errors.GEOSException) as exc:
+    except (ValueError, TypeError, AttributeError, IndexError, KeyError, shapely.errors.ShapelyError) as exc:
         raise DataError(f"几何无法读取：{exc}", f"cannot read the geometry: {exc}") from exc
     count = int(shapely.get_num_coordinates(geom))
     if count > MAX_EDIT_VERTICES:

@@ -19,30 +19,44 @@ def city(store: Store) -> Store:
 
 def test_stage_moves_are_checked_and_corrections_are_new_events(city: Store) -> None:
     planner = client_for(city, "planner")
-    url = "/communities/C0001/stages?profile=chuxiong-2020"
+    fid = int(city.read_layer("communities", filters={"id": "C0001"})["fid"].iloc[0])
+    url = f"/communities/{fid}/stages?profile=chuxiong-2020"
     assert planner.post(url, json={"stage": "survey", "date": "2026-03-02"}).status_code == 201
-    short = {"stage": "consent_1", "date": "2026-04-01", "households_agree": 39, "households_total": 60,
-             "publicity_start": "2026-04-02", "publicity_end": "2026-04-08"}
+    short = {
+        "stage": "consent_1",
+        "date": "2026-04-01",
+        "households_agree": 39,
+        "households_total": 60,
+        "publicity_start": "2026-04-02",
+        "publicity_end": "2026-04-08",
+    }
     refused = planner.post(url, json=short)
     assert refused.status_code == 409
     assert "2/3" in refused.json()["detail"] and "楚市政办通〔2020〕5号" in refused.json()["detail"]
     ok = planner.post(url, json=short | {"households_agree": 40})  # exactly 2/3
     assert ok.status_code == 201, ok.text
-    fix = planner.post(url, json=short | {"households_agree": 41, "corrects": ok.json()["event_id"],
-                                          "note": "recount"})
+    fix = planner.post(
+        url, json=short | {"households_agree": 41, "corrects": ok.json()["event_id"], "note": "recount"}
+    )
     assert fix.status_code == 201
-    events = client_for(city, "viewer").get("/communities/C0001/stages").json()["events"]
+    events = client_for(city, "viewer").get(f"/communities/{fid}/stages").json()["events"]
     assert [e["stage"] for e in events] == ["survey", "consent_1", "consent_1"]
     assert events[1]["effective"] is False and events[2]["corrects"] == events[1]["event_id"]
     assert client_for(city, "viewer").post(url, json={"stage": "survey", "date": "2026-03-02"}).status_code == 403
-    assert planner.post("/communities/NOPE/stages", json={"stage": "survey", "date": "2026-03-02"}).status_code == 404
+    assert (
+        planner.post("/communities/999999/stages", json={"stage": "survey", "date": "2026-03-02"}).status_code == 404
+    )
 
 
 @pytest.mark.parametrize("kind", ["plan", "progress"])
 def test_map_pages_are_offline_html(city: Store, kind: str) -> None:
     client: TestClient = client_for(city, "viewer")
-    page = client.get(f"/maps/{kind}.html", params={"profile": "chuxiong-2020", "as_of": "2026-11-23"}
-                      if kind == "progress" else {"profile": "chuxiong-2020"})
+    page = client.get(
+        f"/maps/{kind}.html",
+        params={"profile": "chuxiong-2020", "as_of": "2026-11-23"}
+        if kind == "progress"
+        else {"profile": "chuxiong-2020"},
+    )
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     html = page.text
     assert "L.map" in html or "Leaflet" in html

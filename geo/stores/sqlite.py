@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +27,16 @@ class SQLiteStore(Store):
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
         event.listen(engine, "connect", _configure_connection)
-        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+        event.listen(engine, "begin", _begin)
         super().__init__(engine)
+
+    @contextmanager
+    def begin(self) -> Iterator[Connection]:
+        """A write transaction: takes SQLite's write lock at BEGIN, so writers queue instead of failing late."""
+        with self.engine.connect() as conn:
+            conn.execution_options(sqlite_write=True)
+            with conn.begin():
+                yield conn
 
     def _bulk_insert(self, conn: Connection, layer: str, frame: pd.DataFrame, geoms: np.ndarray) -> None:
         bounds = shapely.bounds(geoms)
@@ -67,8 +77,13 @@ class SQLiteStore(Store):
         return text(f"SELECT min(minx), min(miny), max(maxx), max(maxy) FROM {layer}")
 
 
+def _begin(conn: Connection) -> None:
+    """Reads begin a deferred transaction (no lock until needed); :meth:`SQLiteStore.begin` an immediate one."""
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("sqlite_write") else "BEGIN")
+
+
 def _configure_connection(dbapi_conn: Any, _record: Any) -> None:
-    # Let SQLAlchemy's "begin" event issue BEGIN IMMEDIATE: writers queue on the lock instead of failing late.
+    # Transactions are begun by the "begin" event (see _begin), not implicitly by the driver.
     dbapi_conn.isolation_level = None
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
