@@ -26,9 +26,8 @@ from geo.settings import APISettings, policy_settings
 from geo.stores.features import (
     FeatureQuery,
     OutputCRS,
-    count_features,
+    feature_page,
     feature_texts,
-    features_array,
     property_columns,
 )
 
@@ -252,8 +251,7 @@ def items(
         features = b",".join(_unit_texts(frame.iloc[offset : offset + limit], out))
     else:
         query = FeatureQuery(cid, bbox=bbox, filters=filters, limit=limit, offset=offset)
-        matched = count_features(store, query)
-        features = features_array(store, query, out=out)
+        matched, features = feature_page(store, query, out=out)
     head = {
         "type": "FeatureCollection",
         "numberMatched": matched,

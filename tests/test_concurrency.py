@@ -27,8 +27,9 @@ from tests.badinput.make_corpus import collection, community, write_json
 
 CLIENTS = 20
 #: Edit attempts per client. The issue asks for 100; on a 2-core machine one PATCH costs ~70 ms of server CPU, so
-#: 20 × 100 attempts take about three minutes: the default suite runs 20 × 20, ``RENEWAL_RACE_ATTEMPTS=100`` all.
-ATTEMPTS = int(os.environ.get("RENEWAL_RACE_ATTEMPTS", "20"))
+#: 20 × 100 attempts (the full race) take about three minutes per store: CI runs them all, a local run 20 × 20
+#: unless ``RENEWAL_RACE_ATTEMPTS`` says otherwise.
+ATTEMPTS = int(os.environ.get("RENEWAL_RACE_ATTEMPTS", "100" if os.environ.get("CI") == "true" else "20"))
 CONTESTED = 10
 UNTOUCHED = 3
 #: uvicorn worker processes: the API is CPU-bound per request, so more than one uses the machine's cores.

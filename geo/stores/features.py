@@ -74,16 +74,6 @@ def property_columns(layer: str) -> list[str]:
     return cols
 
 
-def count_features(store: Store, query: FeatureQuery) -> int:
-    """How many features match ``query`` without its page (``numberMatched``)."""
-    if store.dialect != "postgresql":
-        return len(_sqlite_frame(store, query))
-    table = store.tables[query.layer]
-    stmt = select(func.count()).select_from(table).where(_conditions(store, query))
-    with store.engine.connect() as conn:
-        return int(conn.execute(stmt).scalar_one())
-
-
 def feature_texts(store: Store, query: FeatureQuery, *, out: OutputCRS) -> Iterator[bytes]:
     """One GeoJSON Feature per matching row, as UTF-8 bytes, in ``fid`` order, streamed from the database."""
     if store.dialect == "postgresql":
@@ -92,18 +82,22 @@ def feature_texts(store: Store, query: FeatureQuery, *, out: OutputCRS) -> Itera
         yield from _sqlite_texts(store, query, out)
 
 
-def features_array(store: Store, query: FeatureQuery, *, out: OutputCRS) -> bytes:
-    """The page's features joined by commas (the inside of a ``features`` array), as UTF-8 bytes.
+def feature_page(store: Store, query: FeatureQuery, *, out: OutputCRS) -> tuple[int, bytes]:
+    """``numberMatched`` and the page's features joined by commas (the inside of a ``features`` array).
 
-    On PostGIS the whole page is one ``string_agg`` over the feature texts: one row and one string cross the wire
-    and Python never touches the individual features.
+    On PostGIS both come from one statement (one round trip): a count subquery beside a ``string_agg`` of the
+    feature texts, so one row and one string cross the wire and Python never touches individual features.
     """
     if store.dialect != "postgresql":
-        return b",".join(feature_texts(store, query, out=out))
+        gdf = _sqlite_frame(store, query)
+        return len(gdf), b",".join(_sqlite_feature_texts(gdf, query, out))
+    table = store.tables[query.layer]
+    matched = select(func.count()).select_from(table).where(_conditions(store, query)).scalar_subquery()
     inner = _postgis_statement(store, query, out).subquery()
-    stmt = select(func.coalesce(func.string_agg(inner.c.feature, literal(",")), literal("")))
+    stmt = select(matched, func.coalesce(func.string_agg(inner.c.feature, literal(",")), literal("")))
     with store.engine.connect() as conn:
-        return conn.execute(stmt).scalar_one().encode("utf-8")
+        count, text = conn.execute(stmt).one()
+    return int(count), text.encode("utf-8")
 
 
 def collection_sql(store: Store, query: FeatureQuery, *, out: OutputCRS) -> Any:
@@ -177,7 +171,10 @@ def _sqlite_frame(store: Store, query: FeatureQuery) -> pd.DataFrame:
 
 
 def _sqlite_texts(store: Store, query: FeatureQuery, out: OutputCRS) -> Iterator[bytes]:
-    gdf = _sqlite_frame(store, query)
+    return _sqlite_feature_texts(_sqlite_frame(store, query), query, out)
+
+
+def _sqlite_feature_texts(gdf: pd.DataFrame, query: FeatureQuery, out: OutputCRS) -> Iterator[bytes]:
     stop = None if query.limit is None else query.offset + query.limit
     gdf = gdf.iloc[query.offset : stop]
     if gdf.empty:
@@ -211,7 +208,6 @@ __all__ = [
     "FeatureQuery",
     "OutputCRS",
     "collection_sql",
-    "count_features",
     "feature_texts",
     "lat_first",
     "property_columns",
