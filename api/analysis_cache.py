@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from geo.analysis import Analysis, analyse, load_city
+from geo.analysis import Analysis, City, analyse, load_city
 from geo.model import SPATIAL_LAYERS
 from geo.profiles import load_profile
 from geo.stores import Store
@@ -30,12 +30,17 @@ def data_stamp(store: Store) -> tuple[Any, ...]:
 
 
 class AnalysisCache:
-    """Analyses by (profile, language), valid while the data stamp is unchanged."""
+    """The city (read once per data state) and its analyses by (profile, language), valid while the stamp holds."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
         self._lock = threading.Lock()
+        self._city: tuple[tuple[Any, ...], City] | None = None
         self._entries: dict[tuple[str, str], tuple[tuple[Any, ...], Analysis]] = {}
+
+    def city(self) -> City:
+        with self._lock:
+            return self._current_city(data_stamp(self.store))
 
     def get(self, *, profile: str, lang: str = "zh") -> Analysis:
         stamp = data_stamp(self.store)
@@ -44,6 +49,11 @@ class AnalysisCache:
             hit = self._entries.get(key)
             if hit is not None and hit[0] == stamp:
                 return hit[1]
-            result = analyse(load_city(self.store), profile=load_profile(profile), lang=lang)
+            result = analyse(self._current_city(stamp), profile=load_profile(profile), lang=lang)
             self._entries[key] = (stamp, result)
             return result
+
+    def _current_city(self, stamp: tuple[Any, ...]) -> City:
+        if self._city is None or self._city[0] != stamp:
+            self._city = (stamp, load_city(self.store))
+        return self._city[1]

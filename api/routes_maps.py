@@ -10,7 +10,6 @@ from fastapi.responses import HTMLResponse
 
 from api.deps import StoreDep, Viewer
 from api.errors import request_lang
-from geo.analysis import load_city
 from geo.maps_service import render_map
 from geo.profiles import load_profile
 from geo.settings import policy_settings
@@ -40,7 +39,7 @@ def _page(
         basemap=basemap,
         as_of=as_of,
         lang=lang,
-        city=load_city(store),
+        city=request.app.state.analysis.city(),
         analysis=analysis,
     )
     return HTMLResponse(html)
