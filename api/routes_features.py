@@ -30,6 +30,7 @@ from geo.stores.features import (
     feature_texts,
     property_columns,
 )
+from geo.units import UNIT_COLUMNS
 
 router = APIRouter(tags=["OGC API – Features"])
 
@@ -37,23 +38,8 @@ GEOJSON = "application/geo+json"
 #: Collections backed by a store layer (roads too: GIS users want the barriers for merging).
 LAYER_COLLECTIONS = ("streets", "neighbourhoods", "communities", "buildings", "zones", "roads")
 UNITS = "units"
-#: Bytes gathered before a chunk of the response is sent.
-CHUNK_BYTES = 256 * 1024
-UNIT_COLUMNS = (
-    "unit_id",
-    "street",
-    "members",
-    "n_members",
-    "households",
-    "floor_area_m2",
-    "cost_yuan",
-    "residents_yuan",
-    "subsidy_yuan",
-    "score",
-    "shared_boundary_m",
-    "viable",
-    "reason",
-)
+#: Properties of a merged unit as served (its outline is the geometry).
+UNIT_PROPERTIES = tuple(c for c in UNIT_COLUMNS if c != "geometry")
 #: Query parameters of the standard (and ours) that are never property filters.
 RESERVED = {
     "f",
@@ -164,7 +150,7 @@ def collection(cid: str, request: Request, store: StoreDep, user: Viewer) -> dic
 
 def _filters(request: Request, cid: str) -> dict[str, Any]:
     """Property filters from query parameters, typed like their columns."""
-    allowed = property_columns(cid) if cid != UNITS else list(UNIT_COLUMNS)
+    allowed = property_columns(cid) if cid != UNITS else list(UNIT_PROPERTIES)
     kinds = {c.name: c.type for c in LAYERS[cid].columns} if cid in LAYERS else {}
     kinds |= {"version": "int", "retired": "bool", "n_members": "int", "viable": "bool"}
     out: dict[str, Any] = {}
@@ -214,21 +200,6 @@ def _page_links(request: Request, *, limit: int, offset: int, matched: int) -> l
     if offset > 0:
         links.append({"href": href(max(0, offset - limit)), "rel": "prev", "type": GEOJSON})
     return links
-
-
-def _stream(head: dict[str, Any], features: Iterator[bytes]) -> Iterator[bytes]:
-    """The collection's bytes in chunks of about `CHUNK_BYTES`: a chunk per feature would cost a thread hop each."""
-    text = json.dumps(head, ensure_ascii=False, separators=(",", ":"))
-    parts = [text[:-1].encode() + b',"features":[']
-    size = 0
-    for i, feature in enumerate(features):
-        parts.append(b"," + feature if i else feature)
-        size += len(feature)
-        if size >= CHUNK_BYTES:
-            yield b"".join(parts)
-            parts, size = [], 0
-    parts.append(b"]}")
-    yield b"".join(parts)
 
 
 @router.get("/collections/{cid}/items", summary="Features of a collection", response_class=Response)
@@ -315,7 +286,7 @@ def _unit_texts(frame: pd.DataFrame, out: OutputCRS) -> Iterator[bytes]:
     geoms = np.asarray(series.array)
     if out.swap:
         geoms = shapely.transform(geoms, lambda xy: xy[:, ::-1])
-    table = frame[list(UNIT_COLUMNS)].astype(object)
+    table = frame[list(UNIT_PROPERTIES)].astype(object)
     records = json.loads(table.to_json(orient="records", force_ascii=False))
     for rec, geometry in zip(records, shapely.to_geojson(geoms), strict=True):
         props = json.dumps(rec, ensure_ascii=False, separators=(",", ":"))
