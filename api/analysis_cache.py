@@ -7,6 +7,7 @@ any import or edit makes the next request recompute, and repeated requests for c
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import func, select
@@ -29,6 +30,15 @@ def data_stamp(store: Store) -> tuple[Any, ...]:
     return tuple(parts)
 
 
+def _stages_stamp(store: Store) -> Any:
+    with store.engine.connect() as conn:
+        return conn.execute(select(func.max(store.tables["stage_events"].c.event_id))).scalar()
+
+
+#: Rendered map pages kept (per profile, street, basemap, date and language).
+MAX_PAGES = 32
+
+
 class AnalysisCache:
     """The city (read once per data state) and its analyses by (profile, language), valid while the stamp holds."""
 
@@ -37,6 +47,7 @@ class AnalysisCache:
         self._lock = threading.Lock()
         self._city: tuple[tuple[Any, ...], City] | None = None
         self._entries: dict[tuple[str, str], tuple[tuple[Any, ...], Analysis]] = {}
+        self._pages: dict[tuple[Any, ...], tuple[tuple[Any, ...], str]] = {}
 
     def city(self) -> City:
         with self._lock:
@@ -52,6 +63,20 @@ class AnalysisCache:
             result = analyse(self._current_city(stamp), profile=load_profile(profile), lang=lang)
             self._entries[key] = (stamp, result)
             return result
+
+    def page(self, key: tuple[Any, ...], build: Callable[[], str]) -> str:
+        """A rendered map page, rebuilt only when the data or the stage events changed since it was built."""
+        stamp = (data_stamp(self.store), _stages_stamp(self.store))
+        with self._lock:
+            hit = self._pages.get(key)
+        if hit is not None and hit[0] == stamp:
+            return hit[1]
+        html = build()
+        with self._lock:
+            self._pages[key] = (stamp, html)
+            while len(self._pages) > MAX_PAGES:
+                self._pages.pop(next(iter(self._pages)))
+        return html
 
     def _current_city(self, stamp: tuple[Any, ...]) -> City:
         if self._city is None or self._city[0] != stamp:

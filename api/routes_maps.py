@@ -30,18 +30,23 @@ def _page(
 ) -> HTMLResponse:
     lang = request_lang(request)
     prof = load_profile(profile or policy_settings().profile)
-    analysis = request.app.state.analysis.get(profile=prof.id, lang=lang)
-    html = render_map(
-        store,
-        kind=kind,
-        profile=prof,
-        street=street,
-        basemap=basemap,
-        as_of=as_of,
-        lang=lang,
-        city=request.app.state.analysis.city(),
-        analysis=analysis,
-    )
+    cache = request.app.state.analysis
+    day = as_of or dt.date.today()
+
+    def build() -> str:
+        return render_map(
+            store,
+            kind=kind,
+            profile=prof,
+            street=street,
+            basemap=basemap,
+            as_of=day,
+            lang=lang,
+            city=cache.city(),
+            analysis=cache.get(profile=prof.id, lang=lang),
+        )
+
+    html = cache.page((kind, prof.id, street, basemap, day, lang), build)
     return HTMLResponse(html)
 
 

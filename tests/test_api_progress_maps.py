@@ -63,3 +63,16 @@ def test_map_pages_are_offline_html(city: Store, kind: str) -> None:
     assert not re.search(r"<(script|link)[^>]+(src|href)=\"https?://", html)
     street = client.get(f"/maps/{kind}.html", params={"street": "华庭街道", "profile": "chuxiong-2020"})
     assert street.status_code == 200 and len(street.text) < len(html)
+
+
+def test_progress_page_is_cached_until_a_stage_is_recorded(city: Store) -> None:
+    planner = client_for(city, "planner")
+    params = {"profile": "chuxiong-2020", "as_of": "2026-11-23"}
+    first = planner.get("/maps/progress.html", params=params).text
+    assert planner.get("/maps/progress.html", params=params).text == first
+    fid = int(city.read_layer("communities", filters={"id": "C0002"})["fid"].iloc[0])
+    posted = planner.post(
+        f"/communities/{fid}/stages?profile=chuxiong-2020", json={"stage": "survey", "date": "2026-03-02"}
+    )
+    assert posted.status_code == 201
+    assert planner.get("/maps/progress.html", params=params).text != first
