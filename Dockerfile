@@ -1,3 +1,9 @@
+# The /edit page's drawing library comes from npm at build time (never from a CDN, never pasted into the repo).
+FROM node:20-slim AS web
+WORKDIR /web
+COPY api/web/package.json api/web/package-lock.json ./
+RUN npm ci --no-audit --no-fund
+
 FROM python:3.11-slim
 WORKDIR /app
 COPY pyproject.toml README.md ./
@@ -5,6 +11,7 @@ COPY geo ./geo
 COPY api ./api
 COPY maps ./maps
 COPY data ./data
+COPY --from=web /web/node_modules ./api/web/node_modules
 RUN pip install --no-cache-dir -e .
 EXPOSE 8000
 CMD ["renewal", "serve", "--host", "0.0.0.0", "--port", "8000"]
