@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -29,11 +30,16 @@ class SQLiteStore(Store):
         event.listen(engine, "connect", _configure_connection)
         event.listen(engine, "begin", _begin)
         super().__init__(engine)
+        self._writer = threading.RLock()
 
     @contextmanager
     def begin(self) -> Iterator[Connection]:
-        """A write transaction: takes SQLite's write lock at BEGIN, so writers queue instead of failing late."""
-        with self.engine.connect() as conn:
+        """A write transaction: takes SQLite's write lock at BEGIN, so writers queue instead of failing late.
+
+        Writers of this process first queue on a thread lock: SQLite's busy handler retries by sleeping, which lets
+        a waiting writer starve behind luckier ones when many threads write at once; a blocking lock does not.
+        """
+        with self._writer, self.engine.connect() as conn:
             conn.execution_options(sqlite_write=True)
             with conn.begin():
                 yield conn
