@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from geo.analysis import Analysis, City, analyse, load_city
 from geo.model import SPATIAL_LAYERS
-from geo.profiles import load_profile
+from geo.policy.profiles import load_profile
 from geo.stores import Store
 
 

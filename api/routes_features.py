@@ -20,9 +20,10 @@ from sqlalchemy import select
 
 from api.crs_params import CRS84, EPSG_URI, content_crs_header, offered_crs, parse_bbox, resolve
 from api.deps import SettingsDep, StoreDep, Viewer
+from geo.io.normalise import FALSE_WORDS, TRUE_WORDS
 from geo.model import LAYERS, STORAGE_EPSG
-from geo.normalise import FALSE_WORDS, TRUE_WORDS
 from geo.settings import APISettings, policy_settings
+from geo.space.units import UNIT_COLUMNS
 from geo.stores.features import (
     FeatureQuery,
     OutputCRS,
@@ -30,7 +31,6 @@ from geo.stores.features import (
     feature_texts,
     property_columns,
 )
-from geo.units import UNIT_COLUMNS
 
 router = APIRouter(tags=["OGC API – Features"])
 

@@ -10,9 +10,9 @@ from fastapi.responses import HTMLResponse
 
 from api.deps import StoreDep, Viewer
 from api.errors import request_lang
-from geo.maps_service import render_map
-from geo.profiles import load_profile
+from geo.policy.profiles import load_profile
 from geo.settings import policy_settings
+from maps.service import render_map
 
 router = APIRouter(tags=["Maps"])
 Basemap = Literal["none", "osm", "tianditu", "amap"]

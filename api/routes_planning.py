@@ -17,8 +17,8 @@ from sqlalchemy import select
 
 from api.deps import FeatureId, Planner, StoreDep, Viewer
 from api.errors import request_lang
-from geo._candidates_io import write_candidates
 from geo.analysis import plan_streets, save_plan, street_candidates
+from geo.reports.candidates import write_candidates
 from geo.settings import policy_settings
 from geo.stores import Store
 

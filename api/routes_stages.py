@@ -11,9 +11,9 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 
 from api.deps import FeatureId, Planner, StoreDep, Viewer
-from geo._stage_store import record_stage, stage_history
 from geo.errors import NotFoundError
-from geo.profiles import load_profile
+from geo.policy.profiles import load_profile
+from geo.progress.store import record_stage, stage_history
 from geo.settings import policy_settings
 from geo.stores import Store
 

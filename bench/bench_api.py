@@ -36,9 +36,9 @@ from sqlalchemy import text
 
 from bench._measure import postgres_url
 from geo.model import STORAGE_EPSG
-from geo.samplecity import make_city
 from geo.stores import Store, open_store
 from geo.stores.features import FeatureQuery, OutputCRS, collection_sql
+from geo.synthetic.city import make_city
 
 ROOT = Path(__file__).resolve().parents[1]
 TIPG_VENV = ROOT / "bench" / "_work" / "tipg-venv"

@@ -21,7 +21,7 @@ WORK = Path(__file__).with_name("_work")
 
 
 def _buildings(n: int) -> gpd.GeoDataFrame:
-    from geo.samplecity import make_city
+    from geo.synthetic.city import make_city
 
     city = make_city(n_communities=max(200, int(n * 0.3)), n_buildings=n)
     b = city["buildings"]
@@ -54,7 +54,7 @@ def _write_layer(url: str, path: Path) -> int:
 
 
 def _import_file(url: str, path: Path) -> int:
-    from geo.importers import import_layer
+    from geo.io.importers import import_layer
     from geo.stores import open_store
 
     store = open_store(url)

@@ -1,7 +1,7 @@
 """Benchmark of the progress map on generated cities, against a plain folium map of the same data in the same run.
 
 Run as ``python -m bench.bench_maps [--sizes 1000 10000 50000]``. For each city size
-(:func:`geo.samplecity.make_city`) it analyses the city, plans it and gives 60 % of the communities a stage, then
+(:func:`geo.synthetic.city.make_city`) it analyses the city, plans it and gives 60 % of the communities a stage, then
 measures, each in a fresh process so peak memory is its own:
 
 - ``html_mb`` / ``seconds`` / ``peak_rss_mib``: :func:`maps.progress.render_progress_map`;
@@ -31,9 +31,9 @@ import pandas as pd
 
 from bench._measure import measure
 from geo.analysis import City, analyse, plan_streets
-from geo.derive import assign_by_overlap, community_totals
-from geo.profiles import load_profile
-from geo.samplecity import make_city
+from geo.io.derive import assign_by_overlap, community_totals
+from geo.policy.profiles import load_profile
+from geo.synthetic.city import make_city
 from maps.progress import community_progress, render_progress_map
 
 PROFILE = "mangshi-2020"

@@ -2,14 +2,14 @@
 
 Run as ``python -m bench.bench_merge [--sizes 1000 10000 50000]``. For each city size it measures:
 
-- ``adjacency_s``: neighbour pairs within 15 m with major roads as barriers (:func:`geo.adjacency.adjacency`);
+- ``adjacency_s``: neighbour pairs within 15 m with major roads as barriers (:func:`geo.space.adjacency.adjacency`);
 - ``components_s``: the PostGIS-comparable job, pairs within 15 m and their connected components (no roads, no
   wall lengths: the same question PostGIS answers);
 - ``postgis_s``: ``ST_ClusterDBSCAN(geom, eps := 15, minpoints := 1)`` on the same polygons already stored in
   metres (the same connected components), query time only, with a GiST index built: the strictest baseline;
 - ``postgis_stored_s``: the same on the polygons as this project stores them (EPSG:4490), reprojected to the GK
   zone in the query, as a PostGIS deployment of the service would have to run it;
-- ``merge_s``: :func:`geo.units.merge_units` end to end (adjacency, greedy merge, outlines);
+- ``merge_s``: :func:`geo.space.units.merge_units` end to end (adjacency, greedy merge, outlines);
 - ``peak_rss_mb``: peak resident memory while merging (Linux ``VmHWM`` reset before the run; otherwise the
   process peak from ``getrusage``); ``tracemalloc_mb``: peak Python/numpy allocations while merging.
 
@@ -34,11 +34,11 @@ import shapely
 from psycopg2 import sql
 from scipy.sparse.csgraph import connected_components
 
-from geo.adjacency import adjacency, adjacency_matrix
 from geo.crs import metric_crs
 from geo.model import STORAGE_EPSG
-from geo.samplecity import make_city
-from geo.units import MergeRules, merge_units
+from geo.space.adjacency import adjacency, adjacency_matrix
+from geo.space.units import MergeRules, merge_units
+from geo.synthetic.city import make_city
 
 SIZES = (1_000, 10_000, 50_000)
 GAP_M = 15.0

@@ -37,7 +37,7 @@ import numpy as np
 
 from geo.auth import add_user
 from geo.demo import IMPORT_ORDER, SAMPLE_DIR
-from geo.importers import import_layer
+from geo.io.importers import import_layer
 from geo.stores import Store, open_store
 
 #: Share of each kind of request in the mix (sums to 1).

@@ -14,14 +14,14 @@ import geopandas as gpd
 import pandas as pd
 from sqlalchemy import func, select
 
-from geo.batches import Plan, plan_street
-from geo.candidates import candidate_list
 from geo.errors import NotFoundError
 from geo.model import DEFICIENCY_ITEMS
-from geo.profiles import Profile
-from geo.scattered import find_scattered
+from geo.policy.candidates import candidate_list
+from geo.policy.profiles import Profile
+from geo.space.batches import Plan, plan_street
+from geo.space.scattered import find_scattered
+from geo.space.units import MergeRules, Pins, merge_units
 from geo.stores import Store
-from geo.units import MergeRules, Pins, merge_units
 
 SIZE_COLUMNS = ("households", "floor_area_m2", "cost_yuan", "residents_yuan", "subsidy_yuan")
 

@@ -78,7 +78,7 @@ def import_cmd(
     lang: Lang = "zh",
 ) -> None:
     """导入图层（全部成功或全部不写入）/ Import a layer, all or nothing."""
-    from geo.importers import import_layer, load_mapping
+    from geo.io.importers import import_layer, load_mapping
     from geo.stores import open_store
 
     store = open_store()
@@ -110,7 +110,7 @@ def export_cmd(
     lang: Lang = "zh",
 ) -> None:
     """导出图层 / Export a layer."""
-    from geo.exporters import export_layer
+    from geo.io.exporters import export_layer
     from geo.stores import open_store
 
     n = export_layer(open_store(), layer, output, fmt=fmt, lang=lang)
@@ -140,7 +140,7 @@ def profiles_list(ctx: typer.Context, lang: Lang = "zh") -> None:
     """列出政策配置 / List the policy profiles."""
     if ctx.invoked_subcommand is not None:
         return
-    from geo.profiles import list_profiles, load_profile
+    from geo.policy.profiles import list_profiles, load_profile
 
     for pid in list_profiles():
         p = load_profile(pid)
@@ -151,13 +151,13 @@ def profiles_list(ctx: typer.Context, lang: Lang = "zh") -> None:
 @friendly
 def profiles_show(profile_id: Annotated[str, typer.Argument(help="ID")], lang: Lang = "zh") -> None:
     """显示一个政策配置及其条款来源 / Show one profile with the source of every rule."""
-    from geo.profiles import load_profile
+    from geo.policy.profiles import load_profile
 
     console.print(load_profile(profile_id).to_display(lang), highlight=False, markup=False)
 
 
-def _profile(profile: str | None):  # noqa: ANN202 - returns geo.profiles.Profile, imported lazily
-    from geo.profiles import load_profile
+def _profile(profile: str | None):  # noqa: ANN202 - returns geo.policy.profiles.Profile, imported lazily
+    from geo.policy.profiles import load_profile
 
     return load_profile(profile or policy_settings().profile)
 
@@ -174,8 +174,8 @@ def candidates_cmd(
     """街道候选清单（排序，含原因、评分、资金）/ Ranked candidate list of a street."""
     import json
 
-    from geo._candidates_io import write_candidates
     from geo.analysis import analyse, load_city, street_candidates
+    from geo.reports.candidates import write_candidates
     from geo.stores import open_store
 
     prof = _profile(profile)
@@ -184,7 +184,7 @@ def candidates_cmd(
     if output is None:
         if fmt != "json":
             raise typer.BadParameter("--output is required for csv/xlsx/geojson")
-        from geo._candidates_io import _records
+        from geo.reports.candidates import _records
 
         sys.stdout.write(json.dumps(_records(cands), ensure_ascii=False, indent=2, default=str) + "\n")
         return
@@ -280,8 +280,8 @@ def stage_set(
     """记录一个阶段（不符合规则则拒绝并说明依据）/ Record a stage; refused with the rule and its source."""
     import datetime as dt
 
-    from geo._stage_store import record_stage
     from geo.errors import DataError
+    from geo.progress.store import record_stage
     from geo.stores import open_store
 
     evidence = {
@@ -323,7 +323,7 @@ def stage_show(
     lang: Lang = "zh",
 ) -> None:
     """阶段记录（含更正）/ Stage history, corrections included."""
-    from geo._stage_store import stage_history
+    from geo.progress.store import stage_history
     from geo.stores import open_store
 
     for e in stage_history(open_store(), community_id):
@@ -340,7 +340,7 @@ def stage_import(
     profile: ProfileOpt = None,
 ) -> None:
     """从台账批量更新进度（全部成功或全部不写入）/ Bulk update from an XLSX ledger, all or nothing."""
-    from geo._stage_store import import_ledger
+    from geo.progress.store import import_ledger
     from geo.stores import open_store
 
     events = import_ledger(open_store(), path, profile=_profile(profile), actor=actor)
@@ -359,8 +359,8 @@ def map_cmd(
     lang: Lang = "zh",
 ) -> None:
     """领导用的规划图 / 进度图（离线 HTML）/ Offline HTML plan or progress map."""
-    from geo.maps_service import render_map
     from geo.stores import open_store
+    from maps.service import render_map
 
     html = render_map(
         open_store(), kind=kind, profile=_profile(profile), street=street, basemap=basemap, as_of=as_of, lang=lang

@@ -16,12 +16,12 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
-from geo._candidates_io import write_candidates
 from geo.analysis import analyse, load_city, plan_streets, save_plan, street_candidates
-from geo.importers import import_layer
-from geo.maps_service import render_map
-from geo.profiles import load_profile
+from geo.io.importers import import_layer
+from geo.policy.profiles import load_profile
+from geo.reports.candidates import write_candidates
 from geo.stores import open_store
+from maps.service import render_map
 
 SAMPLE_DIR = Path(__file__).resolve().parents[1] / "data" / "boundaries"
 DEMO_STORE = Path("var") / "demo.sqlite"

@@ -25,11 +25,11 @@ from sqlalchemy import Connection, delete, func, null, select, update
 
 from geo.crs import metric_crs, parse_crs, to_storage
 from geo.errors import ConflictError, DataError, NotFoundError
+from geo.io.normalise import check_values, coerce
+from geo.io.validate import check_geometries
 from geo.model import LAYERS, STORAGE_EPSG
-from geo.normalise import check_values, coerce
 from geo.stores import Store
 from geo.stores.features import lat_first
-from geo.validate import check_geometries
 
 #: Layers a planner may edit through the API.
 EDITABLE_LAYERS: tuple[str, ...] = ("communities", "streets", "neighbourhoods", "zones")

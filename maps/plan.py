@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 
 from geo.analysis import Analysis, City
-from geo.batches import Plan
 from geo.crs import metric_crs
+from geo.space.batches import Plan
 from maps._common import (
     FACTORS,
     bounds,

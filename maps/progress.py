@@ -17,9 +17,9 @@ import numpy as np
 import pandas as pd
 
 from geo.analysis import Analysis, City
-from geo.batches import Plan
-from geo.profiles import Profile
-from geo.progress import project_status
+from geo.policy.profiles import Profile
+from geo.progress.rules import project_status
+from geo.space.batches import Plan
 from maps._common import bounds, page_data, select_street, streets_layer, ui, within, zones_layer
 from maps._encode import StringTable, encode_polygons, ints
 from maps._page import render_page
@@ -199,7 +199,7 @@ def render_progress_map(
         Street outlines and zones.
     stages
         Current stage per community (``community_id``, ``stage``, ``date``), as
-        :func:`geo._stage_store.current_stages` returns it.
+        :func:`geo.progress.store.current_stages` returns it.
     as_of
         Date the data is shown for: deadlines are judged on it and it is printed on the map.
     profile

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import atexit
 import os
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,7 +20,27 @@ from geo.stores import Store, open_store
 
 POSTGIS_URL = os.environ.get("RENEWAL_TEST_POSTGIS_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/renewal_test")
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
+
+
+def _shared_dir() -> Path:
+    """The project's shared folder (seeds, real data): beside this checkout, or beside the repository it was
+    cloned from (CI runs a clean clone in a temporary folder), or where ``RENEWAL_SHARED_DIR`` says."""
+    candidates = [os.environ.get("RENEWAL_SHARED_DIR"), ROOT.parent / "shared"]
+    try:
+        origin = subprocess.run(
+            ["git", "-C", str(ROOT), "config", "--get", "remote.origin.url"], capture_output=True, text=True
+        ).stdout.strip()
+    except OSError:
+        origin = ""
+    if origin and "://" not in origin:
+        candidates.append(Path(origin).resolve().parent / "shared")
+    for candidate in candidates:
+        if candidate and (Path(candidate) / "realdata").is_dir():
+            return Path(candidate)
+    return ROOT.parent / "shared"
+
+
+SHARED = _shared_dir()
 REALDATA = SHARED / "realdata"
 SAMPLE = ROOT / "data" / "boundaries"
 

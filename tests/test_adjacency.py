@@ -7,7 +7,7 @@ import pyproj
 import pytest
 from shapely.geometry import LineString, box
 
-from geo.adjacency import adjacency, adjacency_matrix
+from geo.space.adjacency import adjacency, adjacency_matrix
 
 GK = 4549  # CGCS2000 3-degree GK zone, central meridian 120E
 X0, Y0 = pyproj.Transformer.from_crs(4490, GK, always_xy=True).transform(120.15, 30.27)

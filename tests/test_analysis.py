@@ -7,8 +7,8 @@ from pathlib import Path
 import geopandas as gpd
 
 from geo.analysis import SIZE_COLUMNS, analyse, load_city, plan_streets, save_plan
-from geo.importers import import_layer
-from geo.profiles import load_profile
+from geo.io.importers import import_layer
+from geo.policy.profiles import load_profile
 from geo.stores import Store
 from tests.conftest import SAMPLE
 

@@ -21,7 +21,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from geo.auth import add_user
-from geo.importers import import_layer
+from geo.io.importers import import_layer
 from geo.settings import APISettings
 from geo.stores import Store
 from tests.conftest import ROOT, SAMPLE

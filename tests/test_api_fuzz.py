@@ -18,9 +18,9 @@ from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from api.app import create_app
 from geo.auth import add_user
-from geo.samplecity import make_city
 from geo.settings import APISettings
 from geo.stores import Store, open_store
+from geo.synthetic.city import make_city
 
 #: Examples per operation: about 30 operations × this many requests keeps the whole run well under a minute.
 EXAMPLES_PER_OPERATION = 12

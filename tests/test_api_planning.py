@@ -8,7 +8,7 @@ import io
 import pytest
 
 from geo.analysis import analyse, load_city, street_candidates
-from geo.profiles import load_profile
+from geo.policy.profiles import load_profile
 from geo.stores import Store
 from tests.test_api_features import STREET, client_for, load_sample
 

@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 from api.app import create_app
 from geo.auth import add_user
 from geo.cli import app as cli
-from geo.importers import import_layer
+from geo.io.importers import import_layer
 from geo.settings import APISettings
 from geo.stores import Store
 from tests.badinput.make_corpus import (

@@ -10,10 +10,10 @@ import pytest
 from scipy.sparse.csgraph import connected_components
 from shapely.geometry import box
 
-from geo.adjacency import adjacency, adjacency_matrix
-from geo.batches import plan_street
 from geo.errors import DataError
-from geo.units import MergeRules, Pins, merge_units
+from geo.space.adjacency import adjacency, adjacency_matrix
+from geo.space.batches import plan_street
+from geo.space.units import MergeRules, Pins, merge_units
 from tests.conftest import REALDATA
 
 GK = 4549  # CGCS2000 3-degree GK zone, central meridian 120E

@@ -6,8 +6,8 @@ import datetime as dt
 
 import pytest
 
-from geo.calendar import is_working_day, working_days
 from geo.errors import DataError
+from geo.progress.calendar import is_working_day, working_days
 
 
 def test_national_day_2024_counted_by_the_official_calendar() -> None:

@@ -11,10 +11,10 @@ from openpyxl import load_workbook
 from pyproj import Transformer
 from shapely.geometry import box
 
-from geo._candidates_io import write_candidates
-from geo.candidates import CANDIDATE_FIELDS, candidate_list
 from geo.errors import NotFoundError
-from geo.profiles import load_profile
+from geo.policy.candidates import CANDIDATE_FIELDS, candidate_list
+from geo.policy.profiles import load_profile
+from geo.reports.candidates import write_candidates
 
 X0, Y0 = Transformer.from_crs(4490, 4549, always_xy=True).transform(120.15, 30.27)
 

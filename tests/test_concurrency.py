@@ -21,7 +21,7 @@ import pytest
 
 from bench.load import serve_process
 from geo.auth import add_user
-from geo.importers import import_layer
+from geo.io.importers import import_layer
 from geo.stores import Store
 from tests.badinput.make_corpus import collection, community, write_json
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import geopandas as gpd
 import numpy as np
 import pyproj
@@ -29,8 +27,9 @@ from geo.crs import (
     wgs84_to_gcj02,
 )
 from geo.errors import CRSError
+from tests.conftest import REALDATA
 
-HANGZHOU_OSM = Path(__file__).resolve().parents[2] / "shared" / "realdata" / "hangzhou_residential_osm.gpkg"
+HANGZHOU_OSM = REALDATA / "hangzhou_residential_osm.gpkg"
 
 # Meridian arc from the equator to 30°N on the CGCS2000 ellipsoid (a = 6 378 137 m, f = 1/298.257222101), by the
 # textbook series M = a[(1 - e²/4 - 3e⁴/64 - 5e⁶/256)φ - (3e²/8 + 3e⁴/32 + 45e⁶/1024) sin 2φ + …]: the northing of

@@ -11,8 +11,8 @@ import pytest
 from pyproj import Transformer
 from shapely.geometry import box
 
-from geo.eligibility import align_survey, assess
-from geo.profiles import load_profile
+from geo.policy.eligibility import align_survey, assess
+from geo.policy.profiles import load_profile
 
 X0, Y0 = Transformer.from_crs(4490, 4549, always_xy=True).transform(120.15, 30.27)
 

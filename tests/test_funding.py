@@ -1,11 +1,11 @@
-"""Funding: costs from geo/costs/default.yaml and each profile's split, worked out by hand."""
+"""Funding: costs from geo/policy/costs/default.yaml and each profile's split, worked out by hand."""
 
 from __future__ import annotations
 
 import pandas as pd
 
-from geo.funding import costs, load_cost_model
-from geo.profiles import load_profile
+from geo.policy.funding import costs, load_cost_model
+from geo.policy.profiles import load_profile
 
 
 def frame(*rows: dict) -> pd.DataFrame:

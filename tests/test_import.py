@@ -15,8 +15,8 @@ import shapely
 
 from geo.crs import area_m2, wgs84_to_gcj02
 from geo.errors import DataError
-from geo.exporters import export_layer
-from geo.importers import import_layer
+from geo.io.exporters import export_layer
+from geo.io.importers import import_layer
 from geo.stores import Store
 from tests.conftest import REALDATA
 

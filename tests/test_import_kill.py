@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from geo.samplecity import make_city
 from geo.stores import Store
+from geo.synthetic.city import make_city
 
 BUILDINGS = 100_000
 APP_NAME = "renewal-import-kill-test"

@@ -16,8 +16,8 @@ import shapely
 from geo.analysis import Analysis, City, analyse, load_city, plan_streets
 from geo.crs import wgs84_to_gcj02
 from geo.errors import DataError, NotFoundError
-from geo.importers import import_layer
-from geo.profiles import load_profile
+from geo.io.importers import import_layer
+from geo.policy.profiles import load_profile
 from geo.stores import open_store
 from maps.plan import render_plan_map
 from maps.progress import community_progress, render_progress_map

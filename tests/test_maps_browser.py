@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 
 from geo.analysis import analyse, load_city, plan_streets
-from geo.importers import import_layer
-from geo.profiles import load_profile
+from geo.io.importers import import_layer
+from geo.policy.profiles import load_profile
 from geo.stores import open_store
 from maps.plan import render_plan_map
 from maps.progress import render_progress_map

@@ -10,7 +10,7 @@ import yaml
 
 from geo.errors import DataError, NotFoundError
 from geo.model import DEFICIENCY_ITEMS, STAGES
-from geo.profiles import PROFILE_DIR, list_profiles, load_profile
+from geo.policy.profiles import PROFILE_DIR, list_profiles, load_profile
 from tests.conftest import SHARED
 
 SEED_PROFILES = ["chuxiong-2020", "mangshi-2020", "jingyuan-2023", "yulin-2022", "lucheng-2020"]

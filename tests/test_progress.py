@@ -11,11 +11,11 @@ import pytest
 import shapely
 from openpyxl import Workbook
 
-from geo._stage_store import current_stages, import_ledger, record_stage, stage_history
 from geo.errors import ConflictError, DataError, NotFoundError
-from geo.importers import import_layer
-from geo.profiles import load_profile
-from geo.progress import check_stage, project_status
+from geo.io.importers import import_layer
+from geo.policy.profiles import load_profile
+from geo.progress.rules import check_stage, project_status
+from geo.progress.store import current_stages, import_ledger, record_stage, stage_history
 from geo.stores import Store
 
 LUCHENG = load_profile("lucheng-2020")

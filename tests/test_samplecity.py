@@ -17,7 +17,7 @@ from geopandas.testing import assert_geodataframe_equal
 
 from geo.crs import metric_crs
 from geo.model import DEFICIENCY_ITEMS, LAYERS, STORAGE_EPSG, SURVEY
-from geo.samplecity import make_city, write_sample
+from geo.synthetic.city import make_city, write_sample
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "boundaries"
 SPATIAL = ("streets", "neighbourhoods", "communities", "buildings", "zones", "roads")
@@ -237,7 +237,7 @@ def test_shipped_sample_matches_the_generator(tmp_path: Path) -> None:
             fresh, kept = ([*openpyxl.load_workbook(p).active.values] for p in (path, shipped))
         else:
             fresh, kept = path.read_text(encoding="utf-8"), shipped.read_text(encoding="utf-8")
-        assert fresh == kept, f"data/boundaries/{path.name} is stale: run python -m geo.samplecity"
+        assert fresh == kept, f"data/boundaries/{path.name} is stale: run python -m geo.synthetic.city"
 
 
 def test_ten_thousand_communities_in_a_few_seconds() -> None:

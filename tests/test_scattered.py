@@ -7,8 +7,8 @@ import pyproj
 import pytest
 from shapely.geometry import box
 
-from geo.scattered import find_scattered
-from geo.units import MergeRules, merge_units
+from geo.space.scattered import find_scattered
+from geo.space.units import MergeRules, merge_units
 
 GK = 4549  # CGCS2000 3-degree GK zone, central meridian 120E
 X0, Y0 = pyproj.Transformer.from_crs(4490, GK, always_xy=True).transform(120.15, 30.27)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from geo.profiles import load_profile
-from geo.scoring import rank, score
+from geo.policy.profiles import load_profile
+from geo.policy.scoring import rank, score
 
 
 def frame(*rows: dict) -> pd.DataFrame:

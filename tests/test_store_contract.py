@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 import shapely
 
-from geo.samplecity import make_city
 from geo.stores import Store
+from geo.synthetic.city import make_city
 
 CITY = make_city(n_communities=200, seed=7)
 

@@ -10,9 +10,9 @@ import pytest
 from scipy.sparse.csgraph import connected_components
 from shapely.geometry import LineString, box
 
-from geo.adjacency import adjacency, adjacency_matrix
 from geo.errors import DataError
-from geo.units import MergeRules, Pins, merge_units
+from geo.space.adjacency import adjacency, adjacency_matrix
+from geo.space.units import MergeRules, Pins, merge_units
 from tests.conftest import REALDATA
 
 GK = 4549  # CGCS2000 3-degree GK zone, central meridian 120E

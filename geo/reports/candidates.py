@@ -14,10 +14,10 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
-from geo.candidates import CANDIDATE_FIELDS
 from geo.errors import DataError
 from geo.model import ZONE_KINDS
-from geo.profiles import Lang, Profile
+from geo.policy.candidates import CANDIDATE_FIELDS
+from geo.policy.profiles import Lang, Profile
 
 Format = Literal["json", "csv", "xlsx", "geojson"]
 

@@ -28,9 +28,9 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo.adjacency import adjacency, working_crs
 from geo.errors import DataError
 from geo.model import STORAGE_EPSG
+from geo.space.adjacency import adjacency, working_crs
 
 MONEY_COLUMNS = ("cost_yuan", "residents_yuan", "subsidy_yuan")
 REQUIRED_COLUMNS = ("id", "households", "floor_area_m2", "status", "score", *MONEY_COLUMNS)

@@ -228,7 +228,7 @@ FundingKind = Literal["category_shares", "per_household", "per_household_by_buil
 
 
 class Funding(_Frozen):
-    """How cost splits between residents and subsidy (see geo.funding for the arithmetic)."""
+    """How cost splits between residents and subsidy (see geo.policy.funding for the arithmetic)."""
 
     kind: FundingKind
     category_shares: dict[str, Ratio] | None = None
@@ -291,7 +291,7 @@ DEFAULT_WEIGHTS: dict[str, int] = {
 
 
 class Scoring(_Frozen):
-    """Scoring weights; points of each factor = weight x a 0..1 measure (see geo.scoring).
+    """Scoring weights; points of each factor = weight x a 0..1 measure (see geo.policy.scoring).
 
     ``category_weights`` default to the menu order (first category n points per item, last 1), so the categories
     a profile lists first (basic before improvement before upgrade) count most.
@@ -302,7 +302,9 @@ class Scoring(_Frozen):
     priority_items: tuple[ItemCode, ...] = ()
     age_full_years: int = 40
     households_full: int = 500
-    source: Source = "默认权重 default weights (geo.profiles.DEFAULT_WEIGHTS); 假设 assumption, not from a seed"
+    source: Source = (
+        "默认权重 default weights (geo.policy.profiles.DEFAULT_WEIGHTS); 假设 assumption, not from a seed"
+    )
 
     @model_validator(mode="before")
     @classmethod

@@ -14,10 +14,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geo.adjacency import adjacency
 from geo.errors import DataError
 from geo.model import STORAGE_EPSG
-from geo.units import MONEY_COLUMNS, Pins
+from geo.space.adjacency import adjacency
+from geo.space.units import MONEY_COLUMNS, Pins
 
 TOTAL_COLUMNS = ("households", "floor_area_m2", *MONEY_COLUMNS)
 UNIT_INPUT_COLUMNS = ("unit_id", "street", "members", "n_members", "score", *TOTAL_COLUMNS)
@@ -63,7 +63,7 @@ def plan_street(
     Parameters
     ----------
     units
-        Output of :func:`geo.units.merge_units` (``unit_id``, ``street``, ``members``, ``n_members``, ``score``,
+        Output of :func:`geo.space.units.merge_units` (``unit_id``, ``street``, ``members``, ``n_members``, ``score``,
         totals, outline).
     year_from
         First plan year.

@@ -1,8 +1,8 @@
 """Progress stages: the rules a stage must meet before it is recorded, and where a project stands on its deadlines.
 
-Everything here is pure: a community's history of stage events (as :func:`geo._stage_store.stage_history` returns
+Everything here is pure: a community's history of stage events (as :func:`geo.progress.store.stage_history` returns
 it) and a profile in, a verdict out. The rules come from the profile (stage order, consent thresholds, publicity
-days, resident funds) and from its deadline file (:mod:`geo.deadlines`); every refusal names the rule and its
+days, resident funds) and from its deadline file (:mod:`geo.progress.deadlines`); every refusal names the rule and its
 source. Corrections are events of their own (``corrects`` points at the event they replace), so the history is
 never edited and the effective history is derived from it.
 """
@@ -17,11 +17,11 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from geo.calendar import working_days
-from geo.deadlines import load_deadlines
 from geo.errors import ConflictError, DataError
 from geo.model import STAGES
-from geo.profiles import Profile, Stage
+from geo.policy.profiles import Profile, Stage
+from geo.progress.calendar import working_days
+from geo.progress.deadlines import load_deadlines
 
 Status = Literal["on_track", "due_soon", "overdue"]
 #: A deadline this many days away or fewer makes a project ``due_soon``.

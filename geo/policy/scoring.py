@@ -21,9 +21,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from geo.eligibility import align_survey, effective_deficiencies
-from geo.funding import costs
-from geo.profiles import Profile
+from geo.policy.eligibility import align_survey, effective_deficiencies
+from geo.policy.funding import costs
+from geo.policy.profiles import Profile
 
 
 def _funds_collected(communities: pd.DataFrame, survey: pd.DataFrame | None) -> pd.Series:

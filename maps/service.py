@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from geo._stage_store import current_stages
 from geo.analysis import Analysis, City, analyse, load_city, plan_streets
 from geo.errors import DataError
-from geo.profiles import Profile
+from geo.policy.profiles import Profile
+from geo.progress.store import current_stages
 from geo.stores import Store
 
 #: Budget and first year used to lay out the plan drawn on maps when the store holds no saved plan parameters.

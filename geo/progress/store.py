@@ -1,9 +1,9 @@
 """Stage events in the store: record one (rule-checked), read a community's history, the current stages, a ledger.
 
 Events are only ever inserted: a correction is a new event whose ``corrects`` names the event it replaces, so the
-history shows what was recorded, when and by whom. Each write checks the rules of :mod:`geo.progress` against the
-history read inside the same transaction (on PostGIS the community row is locked for it), so two clerks cannot
-both record a move that only one of them may make.
+history shows what was recorded, when and by whom. Each write checks the rules of :mod:`geo.progress.rules`
+against the history read inside the same transaction (on PostGIS the community row is locked for it), so two
+clerks cannot both record a move that only one of them may make.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from sqlalchemy import Connection, select
 
 from geo.errors import ConflictError, DataError, NotFoundError, RenewalError
 from geo.model import STAGES
-from geo.profiles import Profile, load_profile
-from geo.progress import Evidence, check_stage, effective_events
+from geo.policy.profiles import Profile, load_profile
+from geo.progress.rules import Evidence, check_stage, effective_events
 from geo.stores import Store
 
 #: Ledger (台账) headers -> field names; the English names are accepted too.

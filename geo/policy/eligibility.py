@@ -18,7 +18,7 @@ from shapely.strtree import STRtree
 
 from geo.crs import metric_crs
 from geo.model import DEFICIENCY_ITEMS, ZONE_KINDS
-from geo.profiles import Condition, Extension, Lang, Profile
+from geo.policy.profiles import Condition, Extension, Lang, Profile
 
 _TRUE = {"1", "true", "t", "yes", "y", "是", "有", "√", "✓"}
 _LABEL_TO_CODE = {zh: code for code, (zh, _en) in DEFICIENCY_ITEMS.items()} | {c: c for c in DEFICIENCY_ITEMS}
@@ -189,6 +189,38 @@ def _extension_outcome(ext: Extension, met: dict[int, pd.Series], index: pd.Inde
     return ok
 
 
+class _Findings:
+    """Findings collected by the assessment steps: (position, status, code, text, source) per community."""
+
+    def __init__(self, index: pd.Index) -> None:
+        self.index = index
+        self.records: list[tuple[int, str, str, str, str]] = []
+
+    def add(
+        self, mask: pd.Series | np.ndarray, status: str, code: str, texts: Iterable[str] | str, source: str
+    ) -> None:
+        """Record one finding for every community in ``mask`` (one text for all, or one per community)."""
+        positions = np.flatnonzero(np.asarray(mask, dtype=bool))
+        if isinstance(texts, str):
+            texts = [texts] * len(positions)
+        self.records.extend((int(p), status, code, t, source) for p, t in zip(positions, texts, strict=True))
+
+    def verdict(self) -> pd.DataFrame:
+        """``status`` (the worst finding) and ``reasons`` (worst first) per community."""
+        frame = pd.DataFrame.from_records(self.records, columns=["pos", "status", "code", "text", "source"])
+        status = np.full(len(self.index), "eligible", dtype=object)
+        reasons: list[list[dict[str, str]]] = [[] for _ in self.index]
+        if not frame.empty:
+            frame["rank"] = frame["status"].map(_ORDER)
+            worst = frame.groupby("pos")["rank"].max()
+            inverse = {v: k for k, v in _ORDER.items()}
+            status[worst.index.to_numpy()] = worst.map(inverse).to_numpy()
+            frame = frame.sort_values(["pos", "rank"], ascending=[True, False], kind="stable")
+            for pos, code, text, source in frame[["pos", "code", "text", "source"]].itertuples(index=False):
+                reasons[pos].append({"code": code, "text": text, "source": source})
+        return pd.DataFrame({"status": status, "reasons": reasons}, index=self.index)
+
+
 def assess(
     communities: gpd.GeoDataFrame,
     *,
@@ -203,37 +235,69 @@ def assess(
     Returns a DataFrame indexed like ``communities`` with ``status`` (``eligible`` | ``conditional`` |
     ``excluded``) and ``reasons`` (list of ``{code, text, source}``, text in ``lang``). The worst finding sets the
     status (excluded > conditional > eligible); every finding is listed, so an excluded community shows all its
-    grounds.
+    grounds. The steps: the built-year cutoff, building hazards, the extension rules (which admit some
+    communities the cutoff leaves out), excluded zones, and already renovated items.
     """
-    en = lang == "en"
-    index = communities.index
-    records: list[tuple[int, str, str, str, str]] = []  # (position, status, code, text, source)
-
-    def add(mask: pd.Series | np.ndarray, status: str, code: str, texts: Iterable[str] | str, source: str) -> None:
-        positions = np.flatnonzero(np.asarray(mask, dtype=bool))
-        if isinstance(texts, str):
-            texts = [texts] * len(positions)
-        records.extend((int(p), status, code, t, source) for p, t in zip(positions, texts, strict=True))
-
+    findings = _Findings(communities.index)
     aligned = align_survey(communities, survey=survey)
-    deficient = effective_deficiencies(aligned, profile=profile)
     crs = metric_crs(communities)
     metric = communities[["geometry"]].to_crs(crs)
-
-    # Built year against the cutoff.
-    cutoff = profile.cutoff
     year = pd.to_numeric(communities["year_built"], errors="coerce")
+    year_ok, post = _cutoff(year, profile=profile, lang=lang, findings=findings)
+    bld = _buildings_by_community(buildings, communities) if buildings is not None and len(buildings) else None
+    late_ids: dict[int, list[str]] = {}
+    if bld is not None:
+        late_ids = _late_buildings(bld, profile=profile)
+        _hazards(bld, profile=profile, lang=lang, findings=findings)
+    admitted_post = _extensions(
+        communities,
+        metric=metric,
+        aligned=aligned,
+        year=year,
+        year_ok=year_ok,
+        post=post,
+        late_ids=late_ids,
+        profile=profile,
+        lang=lang,
+        findings=findings,
+    )
+    late_out = post & ~admitted_post
+    cutoff = profile.cutoff
+    findings.add(
+        late_out,
+        "excluded",
+        "built_after_cutoff",
+        [
+            (
+                f"Built in {int(y)}: later than the cutoff ({cutoff.describe(lang)}) and no extension rule applies"
+                if lang == "en"
+                else f"建成于{int(y)}年，晚于认定年限（{cutoff.describe(lang)}），且不符合放宽条件"
+            )
+            for y in year[late_out]
+        ],
+        cutoff.source,
+    )
+    if zones is not None and len(zones) and profile.exclusions.zones:
+        _zone_reasons(metric, zones.to_crs(crs), profile, lang, findings.add)
+    _already_renovated(aligned, profile=profile, lang=lang, findings=findings)
+    return findings.verdict()
+
+
+def _cutoff(year: pd.Series, *, profile: Profile, lang: Lang, findings: _Findings) -> tuple[pd.Series, pd.Series]:
+    """The built-year cutoff: which communities are within it, which are later; an unknown year is conditional."""
+    en = lang == "en"
+    cutoff = profile.cutoff
     missing = year.isna()
     year_ok = (year <= cutoff.last_year_in).fillna(False).astype(bool)
     post = (year > cutoff.last_year_in).fillna(False).astype(bool)
-    add(
+    findings.add(
         missing,
         "conditional",
         "year_missing",
         "Year built unknown: check the year against the cutoff" if en else "缺少建成年份，需核实是否符合认定年限",
         cutoff.source,
     )
-    add(
+    findings.add(
         year_ok,
         "eligible",
         "built_before_cutoff",
@@ -247,61 +311,87 @@ def assess(
         ],
         cutoff.source,
     )
+    return year_ok, post
 
-    # Buildings: hazards, and post-cutoff buildings inside qualifying communities.
-    bld = _buildings_by_community(buildings, communities) if buildings is not None and len(buildings) else None
-    late_ids: dict[int, list[str]] = {}
-    if bld is not None:
-        byear = pd.to_numeric(bld["year_built"], errors="coerce") if "year_built" in bld else None
-        if byear is not None:
-            late = bld[(byear > cutoff.last_year_in).to_numpy()]
-            late_ids = late.groupby("_pos")["id"].agg(lambda s: sorted(map(str, s))).to_dict()
-        ex = profile.exclusions
-        hazards = []
-        if ex.safety_grades is not None and "safety_grade" in bld:
-            grade = bld["safety_grade"].astype("string").str.strip().str.upper()
-            hazards.append(
+
+def _late_buildings(bld: pd.DataFrame, *, profile: Profile) -> dict[int, list[str]]:
+    """Ids of the buildings later than the cutoff, per community position."""
+    if "year_built" not in bld:
+        return {}
+    byear = pd.to_numeric(bld["year_built"], errors="coerce")
+    late = bld[(byear > profile.cutoff.last_year_in).to_numpy()]
+    return late.groupby("_pos")["id"].agg(lambda s: sorted(map(str, s))).to_dict()
+
+
+def _hazards(bld: pd.DataFrame, *, profile: Profile, lang: Lang, findings: _Findings) -> None:
+    """Exclude communities holding dangerous (safety grade) or hollow-core-slab buildings, where the profile does."""
+    en = lang == "en"
+    ex = profile.exclusions
+    hazards = []
+    if ex.safety_grades is not None and "safety_grade" in bld:
+        grade = bld["safety_grade"].astype("string").str.strip().str.upper()
+        hazards.append(
+            (
+                "dangerous_building",
+                grade.isin(ex.safety_grades.grades).fillna(False).to_numpy(),
+                ex.safety_grades.source,
+                "/".join(ex.safety_grades.grades),
+            )
+        )
+    if ex.hollow_core_slab is not None and "hollow_core_slab" in bld:
+        hazards.append(
+            ("hollow_core_slab", _truthy(bld["hollow_core_slab"]).to_numpy(), ex.hollow_core_slab.source, "")
+        )
+    for code, flag, source, grades in hazards:
+        hit = bld[flag]
+        if hit.empty:
+            continue
+        ids = hit.groupby("_pos")["id"].agg(lambda s: sorted(map(str, s)))
+        mask = np.zeros(len(findings.index), dtype=bool)
+        mask[ids.index.to_numpy()] = True
+        if code == "dangerous_building":
+            texts = [
                 (
-                    "dangerous_building",
-                    grade.isin(ex.safety_grades.grades).fillna(False).to_numpy(),
-                    ex.safety_grades.source,
-                    "/".join(ex.safety_grades.grades),
+                    f"Buildings {', '.join(v)} are safety grade {grades} (dangerous)"
+                    if en
+                    else f"楼栋 {'、'.join(v)} 为{grades}级危房"
                 )
-            )
-        if ex.hollow_core_slab is not None and "hollow_core_slab" in bld:
-            hazards.append(
-                ("hollow_core_slab", _truthy(bld["hollow_core_slab"]).to_numpy(), ex.hollow_core_slab.source, "")
-            )
-        for code, flag, source, grades in hazards:
-            hit = bld[flag]
-            if hit.empty:
-                continue
-            ids = hit.groupby("_pos")["id"].agg(lambda s: sorted(map(str, s)))
-            mask = np.zeros(len(index), dtype=bool)
-            mask[ids.index.to_numpy()] = True
-            if code == "dangerous_building":
-                texts = [
-                    (
-                        f"Buildings {', '.join(v)} are safety grade {grades} (dangerous)"
-                        if en
-                        else f"楼栋 {'、'.join(v)} 为{grades}级危房"
-                    )
-                    for v in ids
-                ]
-            else:
-                texts = [
-                    (
-                        f"Buildings {', '.join(v)} have hollow-core slab hazards"
-                        if en
-                        else f"楼栋 {'、'.join(v)} 存在多孔板结构安全隐患"
-                    )
-                    for v in ids
-                ]
-            add(mask, "excluded", code, texts, source)
+                for v in ids
+            ]
+        else:
+            texts = [
+                (
+                    f"Buildings {', '.join(v)} have hollow-core slab hazards"
+                    if en
+                    else f"楼栋 {'、'.join(v)} 存在多孔板结构安全隐患"
+                )
+                for v in ids
+            ]
+        findings.add(mask, "excluded", code, texts, source)
 
+
+def _extensions(
+    communities: gpd.GeoDataFrame,
+    *,
+    metric: gpd.GeoDataFrame,
+    aligned: pd.DataFrame,
+    year: pd.Series,
+    year_ok: pd.Series,
+    post: pd.Series,
+    late_ids: dict[int, list[str]],
+    profile: Profile,
+    lang: Lang,
+    findings: _Findings,
+) -> pd.Series:
+    """The profile's extension rules; returns which post-cutoff communities they admit (as conditional).
+
+    A ``post_cutoff`` rule admits a later community that meets its conditions; a ``mixed_buildings`` rule decides
+    whether a qualifying community's later buildings come along, and says so when they do not.
+    """
+    en = lang == "en"
+    index = communities.index
+    deficient = effective_deficiencies(aligned, profile=profile)
     mixed_ids = pd.Series([late_ids.get(p, []) for p in range(len(index))], index=index, dtype=object)
-
-    # Extension rules.
     has_mixed = mixed_ids.map(bool).astype(bool) & year_ok
     admitted_post = pd.Series(False, index=index)
     for ext in profile.extensions:
@@ -327,7 +417,7 @@ def assess(
         shown = [
             "; ".join(c.text.get(lang) for i, c in enumerate(conds) if met[i].iloc[pos]) for pos in np.flatnonzero(ok)
         ]
-        add(
+        findings.add(
             ok,
             "conditional",
             f"extension:{ext.code}",
@@ -338,7 +428,7 @@ def assess(
             admitted_post |= ok
         else:
             not_ok = scope & ~ok
-            add(
+            findings.add(
                 not_ok,
                 "conditional",
                 f"not_admitted:{ext.code}",
@@ -353,57 +443,29 @@ def assess(
                 ],
                 ext.source,
             )
-    late_out = post & ~admitted_post
-    add(
-        late_out,
-        "excluded",
-        "built_after_cutoff",
+    return admitted_post
+
+
+def _already_renovated(aligned: pd.DataFrame, *, profile: Profile, lang: Lang, findings: _Findings) -> None:
+    """Items renovated before earn no credit, where the profile says so (no repeated renovation of an item)."""
+    if profile.exclusions.already_renovated is None:
+        return
+    done = aligned["already_renovated"]
+    has = done.map(bool).astype(bool)
+    findings.add(
+        has,
+        "eligible",
+        "already_renovated",
         [
             (
-                f"Built in {int(y)}: later than the cutoff ({cutoff.describe(lang)}) and no extension rule applies"
-                if en
-                else f"建成于{int(y)}年，晚于认定年限（{cutoff.describe(lang)}），且不符合放宽条件"
+                f"Already renovated, no credit: {_join((_label(c, lang) for c in sorted(s)), lang)}"
+                if lang == "en"
+                else f"已改造项目不再计分：{_join((_label(c, lang) for c in sorted(s)), lang)}"
             )
-            for y in year[late_out]
+            for s in done[has]
         ],
-        cutoff.source,
+        profile.exclusions.already_renovated.source,
     )
-
-    # Zones of excluded kinds.
-    if zones is not None and len(zones) and profile.exclusions.zones:
-        _zone_reasons(metric, zones.to_crs(crs), profile, lang, add)
-
-    # Already renovated items: no credit.
-    if profile.exclusions.already_renovated is not None:
-        done = aligned["already_renovated"]
-        has = done.map(bool).astype(bool)
-        add(
-            has,
-            "eligible",
-            "already_renovated",
-            [
-                (
-                    f"Already renovated, no credit: {_join((_label(c, lang) for c in sorted(s)), lang)}"
-                    if en
-                    else f"已改造项目不再计分：{_join((_label(c, lang) for c in sorted(s)), lang)}"
-                )
-                for s in done[has]
-            ],
-            profile.exclusions.already_renovated.source,
-        )
-
-    frame = pd.DataFrame.from_records(records, columns=["pos", "status", "code", "text", "source"])
-    status = np.full(len(index), "eligible", dtype=object)
-    reasons: list[list[dict[str, str]]] = [[] for _ in index]
-    if not frame.empty:
-        frame["rank"] = frame["status"].map(_ORDER)
-        worst = frame.groupby("pos")["rank"].max()
-        inverse = {v: k for k, v in _ORDER.items()}
-        status[worst.index.to_numpy()] = worst.map(inverse).to_numpy()
-        frame = frame.sort_values(["pos", "rank"], ascending=[True, False], kind="stable")
-        for pos, code, text, source in frame[["pos", "code", "text", "source"]].itertuples(index=False):
-            reasons[pos].append({"code": code, "text": text, "source": source})
-    return pd.DataFrame({"status": status, "reasons": reasons}, index=index)
 
 
 def _buildings_by_community(buildings: gpd.GeoDataFrame, communities: gpd.GeoDataFrame) -> pd.DataFrame:

@@ -49,7 +49,7 @@ def find_scattered(
     communities
         Community polygons with ``id``, ``name`` and ``year_built``.
     units
-        Renovation units (output of :func:`geo.units.merge_units`) with ``unit_id`` and outlines.
+        Renovation units (output of :func:`geo.space.units.merge_units`) with ``unit_id`` and outlines.
     cutoff_year
         Buildings with ``year_built < cutoff_year`` are old (e.g. 2000 for "built before 2000").
     attach_m

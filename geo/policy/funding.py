@@ -4,7 +4,7 @@ All money is integer yuan computed in integers: floor area is taken to 0.01 m² 
 exact in fen, each category's cost is rounded half up to the yuan once, and the subsidy is rounded half up to the
 yuan once from its exact rational value; the residents' share is the remainder, so
 ``residents_yuan + subsidy_yuan == cost_yuan`` always holds. Unit costs come from a cost-model file
-(``geo/costs/default.yaml`` unless another is given); the split follows the profile's funding rule.
+(``geo/policy/costs/default.yaml`` unless another is given); the split follows the profile's funding rule.
 """
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, create_model, model_validator
 
-from geo.eligibility import align_survey, effective_deficiencies
 from geo.errors import DataError
 from geo.model import DEFICIENCY_ITEMS
-from geo.profiles import Profile
+from geo.policy.eligibility import align_survey, effective_deficiencies
+from geo.policy.profiles import Profile
 
 COST_DIR = Path(__file__).parent / "costs"
 
@@ -58,7 +58,7 @@ class CostModel(BaseModel):
 
 
 def load_cost_model(path: str | Path | None = None) -> CostModel:
-    """Read a cost-model YAML file (default ``geo/costs/default.yaml``); errors name the file and the field."""
+    """Read a cost-model YAML file (default ``geo/policy/costs/default.yaml``); errors name the file and the field."""
     path = Path(path) if path is not None else COST_DIR / "default.yaml"
     try:
         return CostModel.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))

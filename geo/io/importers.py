@@ -17,14 +17,14 @@ import yaml
 from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
-from geo import derive
-from geo._readers import read_table, vector_batches, vector_source
 from geo.crs import to_storage
 from geo.errors import CRSError, DataError
+from geo.io import derive
+from geo.io._readers import read_table, vector_batches, vector_source
+from geo.io.normalise import check_required, check_values, coerce, raise_row_errors, rename_columns
+from geo.io.validate import check_geometries
 from geo.model import DEFICIENCY_ITEMS, LAYERS
-from geo.normalise import check_required, check_values, coerce, raise_row_errors, rename_columns
 from geo.stores import Store
-from geo.validate import check_geometries
 
 #: Imports larger than this show a progress bar.
 PROGRESS_MIN_FEATURES = 2000

@@ -7,11 +7,11 @@ from collections.abc import Mapping
 import geopandas as gpd
 import pandas as pd
 
-from geo.eligibility import assess
 from geo.errors import NotFoundError
-from geo.funding import CostModel, costs
-from geo.profiles import Lang, Profile
-from geo.scoring import rank, score
+from geo.policy.eligibility import assess
+from geo.policy.funding import CostModel, costs
+from geo.policy.profiles import Lang, Profile
+from geo.policy.scoring import rank, score
 
 #: Candidate record fields (CONTRACT.md, "Candidate record"), in order; geometry follows.
 CANDIDATE_FIELDS = (

@@ -18,7 +18,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from geo.errors import DataError
-from geo.profiles import Profile, StageCode, Text
+from geo.policy.profiles import Profile, StageCode, Text
 
 DEADLINE_DIR = Path(__file__).parent
 

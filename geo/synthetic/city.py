@@ -4,7 +4,7 @@ The demo, the tests and the benchmarks need a city that holds the awkward cases 
 家属院 compounds wall to wall, narrow gaps, estates, scattered old buildings, buildings with no community id,
 demolition and urban-village zones, a consent vote at exactly 2/3), at any size from a county town to a large city,
 without shipping anyone's real data. :func:`make_city` builds it in memory; :func:`write_sample` writes the
-default city to ``data/boundaries/`` (``python -m geo.samplecity [OUT_DIR]``).
+default city to ``data/boundaries/`` (``python -m geo.synthetic.city [OUT_DIR]``).
 
 Layout: a grid of city blocks separated by street corridors (a road line down the middle of each). A block is a
 6 × 4 grid of cells whose sizes vary per block; a block template groups the cells into lots (one lot, one
@@ -53,7 +53,7 @@ SAMPLE_SEED = 20200307
 #: Where the sample city sits: the centre of 楚雄市 (Chuxiong, Yunnan), longitude and latitude in CGCS2000.
 CHUXIONG = (101.5460, 25.0330)
 DISTRICT = "楚雄市"
-DEFAULT_OUT_DIR = Path(__file__).resolve().parents[1] / "data" / "boundaries"
+DEFAULT_OUT_DIR = Path(__file__).resolve().parents[2] / "data" / "boundaries"
 
 SMALL, MID, LARGE = 0, 1, 2
 _COLS, _ROWS = 6, 4
@@ -594,8 +594,52 @@ def make_city(
     road_ends, road_class, road_suffix = _roads(rng, grid)
     project = _projector(origin, grid.width, grid.height)
 
-    # Years: mostly 1975–2005; zones hold old communities; a few new communities hold an old building.
-    is_community = ~sites.scattered
+    year, hosts = _years(rng, sites, n_communities)
+    counts, n_cols = _building_counts(rng, sites.kind, sites.x1 - sites.x0, sites.y1 - sites.y0, n_buildings)
+    b = _buildings(rng, sites, counts, n_cols, year, hosts)
+    names = _Names(
+        road=_place_names(rng, road_suffix),
+        street=_place_names(rng, np.full(street_of_block.max() + 1, "街道")),
+        neighbourhood=_place_names(rng, np.full(nbhd_of_block.max() + 1, "社区")),
+    )
+    site_ids, households, c_year, communities = _community_frame(
+        rng, grid, sites, b, year, hosts, names, street_of_block, nbhd_of_block, project
+    )
+    buildings = _building_frame(rng, b, site_ids, project)
+    neighbourhoods, streets = _division_frames(project, tiles, street_of_block, nbhd_of_block, names)
+    zones = _zone_frame(rng, grid, project)
+    roads = gpd.GeoDataFrame(
+        {"id": _ids("R", len(road_ends), 3), "name": names.road, "class": road_class},
+        geometry=shapely.linestrings(project(road_ends[..., 0], road_ends[..., 1])),
+        crs=STORAGE_EPSG,
+    )
+    survey = _survey(rng, communities, households, c_year)
+    return {
+        "streets": streets,
+        "neighbourhoods": neighbourhoods,
+        "communities": communities,
+        "buildings": buildings,
+        "zones": zones,
+        "roads": roads,
+        "survey": survey,
+    }
+
+
+@dataclass(frozen=True)
+class _Names:
+    """Generated place names: one per road line, street and neighbourhood."""
+
+    road: np.ndarray
+    street: np.ndarray
+    neighbourhood: np.ndarray
+
+
+def _years(rng: np.random.Generator, sites: _Sites, n_communities: int) -> tuple[np.ndarray, np.ndarray]:
+    """Year built per site, and the sites of new communities that hold one old building.
+
+    Mostly 1975–2005; estates 1988–2016; zones hold old communities (urban villages from 1992); a few new
+    communities (2008–2016) host an old building, the scattered-building case inside a compound.
+    """
     u = rng.random(len(sites.kind))
     year = np.select(
         [u < 0.06, u < 0.88],
@@ -611,13 +655,30 @@ def make_city(
         np.flatnonzero((sites.kind != SMALL) & (sites.zone < 0)), max(2, n_communities // 100), replace=False
     )
     year[hosts] = rng.integers(2008, 2017, len(hosts))
+    return year, hosts
 
-    counts, n_cols = _building_counts(rng, sites.kind, sites.x1 - sites.x0, sites.y1 - sites.y0, n_buildings)
-    b = _buildings(rng, sites, counts, n_cols, year, hosts)
 
-    # Communities: the kept lots; totals from all their buildings, some left blank for the importer to derive.
+def _community_frame(
+    rng: np.random.Generator,
+    grid: _Grid,
+    sites: _Sites,
+    b: pd.DataFrame,
+    year: np.ndarray,
+    hosts: np.ndarray,
+    names: _Names,
+    street_of_block: np.ndarray,
+    nbhd_of_block: np.ndarray,
+    project: _Project,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, gpd.GeoDataFrame]:
+    """The communities (the kept lots), with totals from all their buildings and some left blank to derive.
+
+    Returns the community id of every site (None for scattered-building sites), the true households and year per
+    community (the survey draws from them even where the frame leaves them blank), and the frame.
+    """
+    is_community = ~sites.scattered
+    n = int(is_community.sum())
     site_ids = np.full(len(sites.kind), None, dtype=object)
-    community_ids = np.array(_ids("C", n_communities, 4), dtype=object)
+    community_ids = np.array(_ids("C", n, 4), dtype=object)
     site_ids[is_community] = community_ids
     c_block = sites.block[is_community]
     c_year = year[is_community]
@@ -625,11 +686,7 @@ def make_city(
     households = np.bincount(b["site"], weights=b["households"], minlength=len(sites.kind)).astype(int)[is_community]
     floor_area = np.round(np.bincount(b["site"], weights=b["floor_area_m2"], minlength=len(sites.kind)), 1)
     floor_area = floor_area[is_community]
-    road_names = _place_names(rng, road_suffix)
-    road_south = road_names[len(grid.v_mid) + grid.by[c_block]]
-    street_names = _place_names(rng, np.full(street_of_block.max() + 1, "街道"))
-    nbhd_names = _place_names(rng, np.full(nbhd_of_block.max() + 1, "社区"))
-    n = n_communities
+    road_south = names.road[len(grid.v_mid) + grid.by[c_block]]
     new = c_year >= 2000
     # The year of a community holding an old building cannot be derived from its buildings: always give it.
     hosts_here = np.isin(np.flatnonzero(is_community), hosts)
@@ -637,8 +694,8 @@ def make_city(
         {
             "id": community_ids,
             "name": _community_names(rng, c_kind, c_year, road_south),
-            "street": street_names[street_of_block[c_block]],
-            "neighbourhood": nbhd_names[nbhd_of_block[c_block]],
+            "street": names.street[street_of_block[c_block]],
+            "neighbourhood": names.neighbourhood[nbhd_of_block[c_block]],
             "year_built": _blank(rng, c_year, 0.1, "Int64").where(~hosts_here, c_year),
             "households": _blank(rng, households, 0.1, "Int64"),
             "low_income_households": rng.binomial(households, rng.uniform(0.0, 0.08, n)),
@@ -650,30 +707,52 @@ def make_city(
         geometry=_rectangles(project, sites.x0, sites.y0, sites.x1, sites.y1)[is_community],
         crs=STORAGE_EPSG,
     )
+    return site_ids, households, c_year, communities
 
+
+def _building_frame(
+    rng: np.random.Generator, b: pd.DataFrame, site_ids: np.ndarray, project: _Project
+) -> gpd.GeoDataFrame:
+    """Buildings with their community id, 5 % of them left without one (the importer assigns them by location)."""
     assigned = site_ids[b["site"]]
     assigned[rng.random(len(b)) < 0.05] = None
-    buildings = gpd.GeoDataFrame(
+    return gpd.GeoDataFrame(
         {"id": _ids("B", len(b), 5), "community_id": assigned} | {c: b[c] for c in BUILDINGS.column_names[2:]},
         geometry=_rectangles(project, b["x0"], b["y0"], b["x1"], b["y1"]),
         crs=STORAGE_EPSG,
     )
 
-    # Neighbourhoods are unions of block tiles; streets are unions of neighbourhoods, so they nest exactly.
+
+def _division_frames(
+    project: _Project,
+    tiles: tuple[np.ndarray, ...],
+    street_of_block: np.ndarray,
+    nbhd_of_block: np.ndarray,
+    names: _Names,
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Neighbourhoods as unions of block tiles, streets as unions of neighbourhoods, so they nest exactly."""
     tile_frame = gpd.GeoDataFrame({"n": nbhd_of_block}, geometry=_rectangles(project, *tiles), crs=STORAGE_EPSG)
-    nbhd_street = np.zeros(len(nbhd_names), dtype=int)
+    nbhd_street = np.zeros(len(names.neighbourhood), dtype=int)
     nbhd_street[nbhd_of_block] = street_of_block
     neighbourhoods = gpd.GeoDataFrame(
-        {"id": _ids("N", len(nbhd_names), 3), "name": nbhd_names, "street": street_names[nbhd_street]},
+        {
+            "id": _ids("N", len(names.neighbourhood), 3),
+            "name": names.neighbourhood,
+            "street": names.street[nbhd_street],
+        },
         geometry=tile_frame.dissolve(by="n", method="coverage").geometry.to_numpy(),
         crs=STORAGE_EPSG,
     )
     streets = gpd.GeoDataFrame(
-        {"id": _ids("S", len(street_names), 2), "name": street_names, "district": DISTRICT},
+        {"id": _ids("S", len(names.street), 2), "name": names.street, "district": DISTRICT},
         geometry=neighbourhoods.assign(s=nbhd_street).dissolve(by="s", method="coverage").geometry.to_numpy(),
         crs=STORAGE_EPSG,
     )
+    return neighbourhoods, streets
 
+
+def _zone_frame(rng: np.random.Generator, grid: _Grid, project: _Project) -> gpd.GeoDataFrame:
+    """One zone per zone block, covering the block's lower-left 2 × 2 cells (where the template puts old lots)."""
     zone_blocks = np.flatnonzero(grid.zone_kind >= 0)
     kinds = np.array(_ZONE_KINDS)[grid.zone_kind[zone_blocks]]
     zone_boxes = _rectangles(
@@ -684,7 +763,7 @@ def make_city(
         grid.row_y[zone_blocks, 2] - 1.0,
     )
     zone_stems = _place_names(rng, np.full(len(zone_blocks), ""))
-    zones = gpd.GeoDataFrame(
+    return gpd.GeoDataFrame(
         {
             "id": _ids("Z", len(zone_blocks), 2),
             "name": np.char.add(zone_stems, [ZONE_KINDS[k] for k in kinds]),
@@ -693,21 +772,6 @@ def make_city(
         geometry=zone_boxes,
         crs=STORAGE_EPSG,
     )
-    roads = gpd.GeoDataFrame(
-        {"id": _ids("R", len(road_ends), 3), "name": road_names, "class": road_class},
-        geometry=shapely.linestrings(project(road_ends[..., 0], road_ends[..., 1])),
-        crs=STORAGE_EPSG,
-    )
-    survey = _survey(rng, communities, households, c_year)
-    return {
-        "streets": streets,
-        "neighbourhoods": neighbourhoods,
-        "communities": communities,
-        "buildings": buildings,
-        "zones": zones,
-        "roads": roads,
-        "survey": survey,
-    }
 
 
 def _survey(
@@ -756,7 +820,7 @@ def _write_survey_xlsx(survey: pd.DataFrame, path: Path) -> None:
             [("是" if v else "否") if is_bool else (None if pd.isna(v) else v.item() if hasattr(v, "item") else v)
              for v, is_bool in zip(row, bool_cols, strict=True)]
         )  # fmt: skip
-    wb.properties.creator = "geo.samplecity"
+    wb.properties.creator = "geo.synthetic.city"
     wb.properties.created = wb.properties.modified = _FIXED_TIME
     raw = io.BytesIO()
     ExcelWriter(wb, zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED)).save()
@@ -804,7 +868,7 @@ def _readme(city: dict[str, gpd.GeoDataFrame | pd.DataFrame]) -> str:
     return f"""# Sample city (synthetic)
 
 **Every feature here is synthetic.** No street, neighbourhood, community, building, zone, road or survey answer
-in this folder exists: the layers are generated by `geo/samplecity.py` (`make_city`, seed `{SAMPLE_SEED}`,
+in this folder exists: the layers are generated by `geo/synthetic/city.py` (`make_city`, seed `{SAMPLE_SEED}`,
 {len(c)} communities). Names are made up from common Chinese name parts; any likeness to a real place is chance.
 
 The city is placed at a real county town, 楚雄市 (Chuxiong, Yunnan), centred near {CHUXIONG[0]}°E {CHUXIONG[1]}°N,
@@ -826,7 +890,7 @@ the survey one community whose support is exactly 2/3 of its households and one 
 Regenerate (byte-identical output):
 
 ```
-python -m geo.samplecity data/boundaries
+python -m geo.synthetic.city data/boundaries
 ```
 """
 
@@ -855,8 +919,8 @@ def write_sample(out_dir: Path) -> list[Path]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """``python -m geo.samplecity [OUT_DIR]``: regenerate the sample city (default ``data/boundaries/``)."""
-    parser = argparse.ArgumentParser(prog="python -m geo.samplecity", description=main.__doc__)
+    """``python -m geo.synthetic.city [OUT_DIR]``: regenerate the sample city (default ``data/boundaries/``)."""
+    parser = argparse.ArgumentParser(prog="python -m geo.synthetic.city", description=main.__doc__)
     parser.add_argument("out_dir", nargs="?", type=Path, default=DEFAULT_OUT_DIR)
     for path in write_sample(parser.parse_args(argv).out_dir):
         print(path)
