@@ -46,21 +46,26 @@ class AnalysisCache:
         self.store = store
         self._lock = threading.Lock()
         self._city: tuple[tuple[Any, ...], City] | None = None
-        self._entries: dict[tuple[str, str], tuple[tuple[Any, ...], Analysis]] = {}
+        self._entries: dict[tuple[str, str, bool], tuple[tuple[Any, ...], Analysis]] = {}
         self._pages: dict[tuple[Any, ...], tuple[tuple[Any, ...], str]] = {}
 
     def city(self) -> City:
         with self._lock:
             return self._current_city(data_stamp(self.store))
 
-    def get(self, *, profile: str, lang: str = "zh") -> Analysis:
+    def get(self, *, profile: str, lang: str = "zh", include_conditional: bool = True) -> Analysis:
         stamp = data_stamp(self.store)
-        key = (profile, lang)
+        key = (profile, lang, include_conditional)
         with self._lock:
             hit = self._entries.get(key)
             if hit is not None and hit[0] == stamp:
                 return hit[1]
-            result = analyse(self._current_city(stamp), profile=load_profile(profile), lang=lang)
+            result = analyse(
+                self._current_city(stamp),
+                profile=load_profile(profile),
+                lang=lang,
+                include_conditional=include_conditional,
+            )
             self._entries[key] = (stamp, result)
             return result
 

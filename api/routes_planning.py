@@ -68,6 +68,11 @@ class PlanRequest(BaseModel):
     profile: str | None = None
     year_from: int = Field(default_factory=lambda: date.today().year, ge=2000, le=2100)
     budget_per_year: int | None = Field(default=None, ge=0)
+    include_conditional: bool = Field(
+        default=True,
+        description="Merge and plan communities admitted by an extension rule (marked as conditional; within the "
+        "profile's annual share); false plans eligible communities only.",
+    )
 
     @model_validator(mode="after")
     def one_scope(self) -> PlanRequest:
@@ -88,7 +93,9 @@ def _plan_row(store: Store, **where: Any) -> Any:
 @router.post("/plans", status_code=201, summary="Make and store a yearly renovation plan")
 def make_plan(body: PlanRequest, request: Request, store: StoreDep, user: Planner) -> JSONResponse:
     profile = body.profile or policy_settings().profile
-    analysis = request.app.state.analysis.get(profile=profile, lang=request_lang(request))
+    analysis = request.app.state.analysis.get(
+        profile=profile, lang=request_lang(request), include_conditional=body.include_conditional
+    )
     plan = plan_streets(
         analysis,
         streets=None if body.all else body.streets,
@@ -100,6 +107,7 @@ def make_plan(body: PlanRequest, request: Request, store: StoreDep, user: Planne
         "all": body.all,
         "year_from": body.year_from,
         "budget_per_year": body.budget_per_year,
+        "include_conditional": body.include_conditional,
         "actor": user.name,
     }
     version = save_plan(store, name=body.name, profile=profile, params=params, plan=plan)

@@ -5,14 +5,16 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 
 from api.deps import FeatureId, Planner, StoreDep, Viewer
+from api.errors import request_lang
 from geo.errors import NotFoundError
 from geo.policy.profiles import load_profile
+from geo.progress.rules import stage_advisories
 from geo.progress.store import record_stage, stage_history
 from geo.settings import policy_settings
 from geo.stores import Store
@@ -51,9 +53,11 @@ def _community_id(store: Store, fid: int) -> str:
 
 @router.post("/communities/{fid}/stages", status_code=201, summary="Record a stage (refused with rule and source)")
 def post_stage(
-    fid: FeatureId, body: StageIn, user: Planner, store: StoreDep, profile: str | None = None
+    fid: FeatureId, body: StageIn, request: Request, user: Planner, store: StoreDep, profile: str | None = None
 ) -> JSONResponse:
+    """The stored event, with ``advisories``: advice where the policy sets no figure (recorded, never refused)."""
     evidence = body.model_dump(exclude={"stage", "date", "corrects", "note"}, exclude_none=True, mode="json")
+    prof = load_profile(profile or policy_settings().profile)
     event = record_stage(
         store,
         community_id=_community_id(store, fid),
@@ -61,11 +65,12 @@ def post_stage(
         date=body.date,
         evidence=evidence,
         actor=user.name,
-        profile=load_profile(profile or policy_settings().profile),
+        profile=prof,
         corrects=body.corrects,
         note=body.note,
     )
-    return JSONResponse(_jsonable(event), status_code=201)
+    advice = stage_advisories(prof, stage=body.stage, evidence=event["evidence"], lang=request_lang(request))
+    return JSONResponse({**_jsonable(event), "advisories": advice}, status_code=201)
 
 
 @router.get("/communities/{fid}/stages", summary="A community's stage events, corrections included")

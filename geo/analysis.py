@@ -2,6 +2,11 @@
 
 This is the one place the CLI, the demo and the API call, so every entry point gives the same answer. Each step is
 a vectorised pass over the whole city (one read per layer, no per-community queries).
+
+Communities admitted by an extension rule (靖远 三(一)/三(二) "可列入改造范围", 鹿城 二(一) "也可纳入改造范围",
+玉林 四(一)) are merged and planned with the eligible ones unless ``include_conditional`` is off; they stay marked
+(``status`` conditional, ``n_conditional`` per unit, ``conditional_communities`` per package and year). Those that
+are conditional only until their data is checked (year unknown, 未调查) are listed but not planned.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from sqlalchemy import func, select
 from geo.errors import NotFoundError
 from geo.model import DEFICIENCY_ITEMS
 from geo.policy.candidates import candidate_list
+from geo.policy.eligibility import admitting_extension, needs_check
 from geo.policy.profiles import Profile
 from geo.space.batches import Plan, plan_street
 from geo.space.scattered import find_scattered
@@ -61,7 +67,7 @@ def load_city(store: Store) -> City:
     )
 
 
-def merge_rules(profile: Profile, *, include_conditional: bool = False, cross_streets: bool = False) -> MergeRules:
+def merge_rules(profile: Profile, *, include_conditional: bool = True, cross_streets: bool = False) -> MergeRules:
     m = profile.merging
     return MergeRules(
         gap_m=m.gap_m,
@@ -76,7 +82,11 @@ def merge_rules(profile: Profile, *, include_conditional: bool = False, cross_st
 
 @dataclass
 class Analysis:
-    """Candidates of the whole city with their merged units and the scattered old buildings."""
+    """Candidates of the whole city with their merged units and the scattered old buildings.
+
+    ``units`` carries ``n_share_capped``: members admitted by an extension whose profile caps them at a share of
+    the annual task (the plan keeps them within it).
+    """
 
     candidates: gpd.GeoDataFrame
     units: gpd.GeoDataFrame
@@ -84,6 +94,7 @@ class Analysis:
     scattered: pd.DataFrame
     profile: Profile
     lang: str
+    include_conditional: bool = True
 
 
 def analyse(
@@ -91,10 +102,15 @@ def analyse(
     *,
     profile: Profile,
     lang: str = "zh",
-    include_conditional: bool = False,
+    include_conditional: bool = True,
     pins: Pins | None = None,
 ) -> Analysis:
-    """Eligibility, scores and money for every community, then 拆墙连片 units and scattered old buildings."""
+    """Eligibility, scores and money for every community, then 拆墙连片 units and scattered old buildings.
+
+    ``include_conditional`` merges and plans communities admitted by an extension rule (default); communities
+    whose year is unknown or that are not surveyed stay out of units until checked. A community in a unit below
+    the property-management minimum gets a reason saying so, with the households the unit lacks.
+    """
     if city.communities.empty:
         raise NotFoundError("数据库中没有小区，请先导入", "the store holds no communities; import some first")
     cands = candidate_list(
@@ -107,18 +123,16 @@ def analyse(
     )
     frame = cands.rename(columns={"community_id": "id"})
     # Communities whose size or cost is unknown (no households, no buildings to derive them from) stay in the
-    # candidate list with their reasons but cannot be sized into a unit.
-    frame = frame[frame[list(SIZE_COLUMNS)].notna().all(axis=1)]
-    units, membership = merge_units(
-        frame,
-        roads=city.roads,
-        rules=merge_rules(profile, include_conditional=include_conditional),
-        pins=pins,
-        lang=lang,
-    )
+    # candidate list with their reasons but cannot be sized into a unit; nor can those conditional until checked.
+    sized = frame[list(SIZE_COLUMNS)].notna().all(axis=1)
+    frame = frame[sized & ~frame["reasons"].map(needs_check).astype(bool)]
+    rules = merge_rules(profile, include_conditional=include_conditional)
+    units, membership = merge_units(frame, roads=city.roads, rules=rules, pins=pins, lang=lang)
     unit_of = membership.set_index("community_id")["unit_id"]
     cands["unit_id"] = cands["community_id"].map(unit_of).astype(object)
     cands["unit_id"] = cands["unit_id"].where(cands["unit_id"].notna(), None)
+    units = _with_share_capped(units, membership, cands, profile)
+    cands["reasons"] = _with_unit_notes(cands, units, profile=profile, lang=lang)
     scattered = find_scattered(
         city.buildings,
         communities=city.communities,
@@ -127,7 +141,38 @@ def analyse(
         attach_m=merge_rules(profile).scattered_attach_m,
         lang=lang,
     )
-    return Analysis(cands, units, membership, scattered, profile, lang)
+    return Analysis(cands, units, membership, scattered, profile, lang, include_conditional)
+
+
+def _with_share_capped(
+    units: gpd.GeoDataFrame, membership: pd.DataFrame, cands: pd.DataFrame, profile: Profile
+) -> gpd.GeoDataFrame:
+    """Count per unit the members admitted by an extension whose profile caps them at a share of the annual task."""
+    capped_codes = {e.code for e in profile.extensions if e.annual_share is not None}
+    admitted = cands.set_index("community_id")["reasons"].map(admitting_extension)
+    capped = membership["community_id"].map(admitted).isin(capped_codes)
+    per_unit = capped.groupby(membership["unit_id"]).sum()
+    counts = units["unit_id"].map(per_unit).fillna(0).astype("int64") if len(units) else []
+    return units.assign(n_share_capped=counts)
+
+
+def _with_unit_notes(cands: pd.DataFrame, units: gpd.GeoDataFrame, *, profile: Profile, lang: str) -> pd.Series:
+    """Each member of a unit below the property-management minimum gets a reason naming the unit and its shortfall."""
+    short = units.loc[~units["viable"].astype(bool), ["unit_id", "reason"]].set_index("unit_id")["reason"]
+    note = cands["unit_id"].map(short)
+    source = profile.merging.source
+
+    def noted(reasons: list[dict[str, str]], unit_id: object, text: object) -> list[dict[str, str]]:
+        if not isinstance(text, str):
+            return reasons
+        head = f"Unit {unit_id}: " if lang == "en" else f"所在改造单元{unit_id}："
+        return [*reasons, {"code": "unit_not_viable", "text": head + text, "source": source}]
+
+    return pd.Series(
+        [noted(r, u, t) for r, u, t in zip(cands["reasons"], cands["unit_id"], note, strict=True)],
+        index=cands.index,
+        dtype=object,
+    )
 
 
 def street_candidates(analysis: Analysis, street: str) -> gpd.GeoDataFrame:
@@ -161,20 +206,26 @@ def plan_streets(
     count_per_year: Mapping[int, int] | None = None,
     pins: Pins | None = None,
 ) -> Plan:
-    """Packages and yearly batches for ``streets`` (all when None), never splitting a merged unit."""
+    """Packages and yearly batches for ``streets`` (all when None), never splitting a merged unit.
+
+    Without ``count_per_year`` the profile's targets apply, each as a total over its years (芒市 105 over
+    2019–2021 caps the three years together, not each). The profile's annual share caps the communities admitted
+    on a share of the annual task.
+    """
     units = analysis.units
     if streets is not None:
         unknown = [s for s in streets if s not in set(analysis.candidates["street"].dropna())]
         if unknown:
             raise NotFoundError(f"没有这些街道：{'、'.join(unknown)}", f"no such street(s): {', '.join(unknown)}")
         units = units[units["street"].isin(streets)]
-    if count_per_year is None:
-        count_per_year = {y: t.communities for t in analysis.profile.targets for y in t.years} or None
+    targets = None if count_per_year else [(t.years, t.communities) for t in analysis.profile.targets]
     return plan_street(
         units.reset_index(drop=True),
         year_from=year_from,
         budget_per_year=budget_per_year,
         count_per_year=dict(count_per_year) if count_per_year else None,
+        count_targets=targets,
+        conditional_share=analysis.profile.annual_share,
         pins=pins,
         gap_m=analysis.profile.merging.gap_m,
         lang=analysis.lang,
@@ -197,6 +248,18 @@ def save_plan(store: Store, *, name: str, profile: str, params: Mapping[str, Any
             table.insert().values(name=name, version=version, profile=profile, params=dict(params), result=result)
         )
     return version
+
+
+def plan_year_of(store: Store, *, community_id: str, profile: str) -> int | None:
+    """The year the latest saved plan of ``profile`` gives the community (None: no plan, or not scheduled)."""
+    table = store.tables["plans"]
+    stmt = select(table.c.result).where(table.c.profile == profile).order_by(table.c.plan_id.desc()).limit(1)
+    with store.engine.connect() as conn:
+        result = conn.execute(stmt).scalar()
+    for unit in (result or {}).get("units", []):
+        if community_id in (unit.get("members") or []) and unit.get("year") is not None:
+            return int(unit["year"])
+    return None
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:

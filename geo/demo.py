@@ -145,6 +145,7 @@ YEAR_HEADERS = {
     "packages": "实施包",
     "units": "改造单元",
     "communities": "小区数",
+    "conditional_communities": "其中有条件纳入",
     "households": "户数",
     "floor_area_m2": "建筑面积(m²)",
     "cost_yuan": "总投资(元)",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import geopandas as gpd
+import pandas as pd
 
 from geo.analysis import SIZE_COLUMNS, analyse, load_city, plan_streets, save_plan
 from geo.io.importers import import_layer
@@ -19,6 +20,8 @@ def test_communities_of_unknown_size_stay_listed_but_outside_units(store: Store,
     comms.loc[comms.index[:10], "households"] = None  # no buildings imported: nothing to derive them from
     comms.to_file(tmp_path / "c.geojson")
     import_layer(store, "communities", tmp_path / "c.geojson")
+    pd.DataFrame({"community_id": comms["id"], "roof": "是"}).to_csv(tmp_path / "s.csv", index=False)
+    import_layer(store, "survey", tmp_path / "s.csv")
 
     analysis = analyse(load_city(store), profile=load_profile("national-2020"))
 
@@ -28,6 +31,7 @@ def test_communities_of_unknown_size_stay_listed_but_outside_units(store: Store,
     assert cands.loc[unknown, "unit_id"].isna().all()
     sized = cands[cands[list(SIZE_COLUMNS)].notna().all(axis=1)]
     assert not set(unknown) & set(sized.index)
+    assert len(sized) > 10 and (sized["status"] == "eligible").all()  # surveyed, roofs deficient
     assert sized.loc[sized["status"] == "eligible", "unit_id"].notna().all()
     members = [m for ms in analysis.units["members"] for m in ms]
     assert len(members) == len(set(members)) and not set(members) & set(unknown)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -172,3 +174,76 @@ def test_real_hangzhou_plan_keeps_units_whole_and_years_within_budget():
     for members in plan.packages["units"]:
         rows = [position[u] for u in members]
         assert connected_components(graph[rows][:, rows], directed=False)[0] == 1, members
+
+
+def test_a_multi_year_target_is_a_total_over_its_years():
+    # 芒政办发〔2020〕28号 二(一): 105 communities "从2019年至2021年" — a total for the three years, not 105 a year.
+    # Here 3 communities over 2025–2026 together. P-C1 (2) takes 2025; P-C3 (2) would make 4 > 3 in the span in
+    # either year, so it goes to 2027, the first year outside the target, and so does P-C5; P-C7 (1) takes the
+    # span's last place in 2025. A per-year reading would have put P-C3 in 2026.
+    units, _ = merge_units(COMMUNITIES, rules=RULES)
+    plan = plan_street(
+        units, year_from=2025, budget_per_year=None, count_targets=[((2025, 2026), 3)], package_max_units=2
+    )
+    assert plan.packages.set_index("package_id")["year"].to_dict() == {
+        "P-C1": 2025,
+        "P-C3": 2027,
+        "P-C5": 2027,
+        "P-C7": 2025,
+    }
+    assert plan.years.set_index("year")["communities"].to_dict() == {2025: 3, 2026: 0, 2027: 4}
+    per_year = plan_street(
+        units, year_from=2025, budget_per_year=None, count_per_year={2025: 3, 2026: 3}, package_max_units=2
+    )
+    assert per_year.years.set_index("year")["communities"].to_dict() == {2025: 3, 2026: 2, 2027: 2}
+
+
+# Ten eligible compounds and four admitted on Yulin's share (四(一)), each 400 households (a unit of its own) and
+# 200 m apart (a package of its own), no budget: all go into 2026, the four capped ones only within 1/5 of it.
+SPREAD = gpd.GeoDataFrame(
+    {
+        "id": [f"E{k:02d}" for k in range(10)] + [f"Y{k}" for k in range(4)],
+        "street": ["玉城街道"] * 14,
+        "households": [400] * 14,
+        "floor_area_m2": [28_000.0] * 14,
+        "status": ["eligible"] * 10 + ["conditional"] * 4,
+        "score": [90.0 - k for k in range(10)] + [95.0, 94.0, 93.0, 92.0],
+        "cost_yuan": [MILLION] * 14,
+        "residents_yuan": [0] * 14,
+        "subsidy_yuan": [MILLION] * 14,
+    },
+    geometry=[box(X0 + 300 * k, Y0, X0 + 300 * k + 100, Y0 + 100) for k in range(14)],
+    crs=GK,
+).to_crs(4490)
+
+
+def test_conditional_share_caps_each_year():
+    units, _ = merge_units(SPREAD, rules=RULES)
+    units["n_share_capped"] = units["n_conditional"]
+    plan = plan_street(units, year_from=2026, budget_per_year=None, conditional_share=Fraction(1, 5))
+    years = plan.units.set_index("unit_id")["year"]
+    # Highest scores first (Y0..Y3 score 95–92), but a capped one fits only while capped ≤ 1/5 of the year's
+    # communities, itself included: 1 of 11 and 2 of 12 fit, 3 of 13 does not (3 > 2.6), nor does a year alone.
+    assert years[[f"U-E{k:02d}" for k in range(10)]].tolist() == [2026] * 10
+    assert years[["U-Y0", "U-Y1"]].tolist() == [2026, 2026]
+    assert years[["U-Y2", "U-Y3"]].isna().all()
+    row = plan.years.set_index("year").loc[2026]
+    assert (row["communities"], row["conditional_communities"]) == (12, 2)
+    assert len(plan.warnings) == 2 and all("暂未列入年度计划" in w for w in plan.warnings)
+    # Without a share they all go in.
+    free = plan_street(units, year_from=2026, budget_per_year=None)
+    assert free.years.set_index("year").loc[2026, "conditional_communities"] == 4
+
+
+def test_conditional_share_waits_for_the_year_to_grow():
+    # A budget of 5 M a year (1 M each). The capped ones score highest but wait: 1 capped in a year needs 4 others
+    # beside it (1 of 5 = 1/5 exactly passes). 2026 gets E00–E03, then Y0 as the fifth; 2027 E04–E07, then Y1;
+    # 2028 holds E08 and E09 only (1 of 3 would exceed 1/5), so Y2 and Y3 wait unscheduled.
+    units, _ = merge_units(SPREAD, rules=RULES)
+    units["n_share_capped"] = units["n_conditional"]
+    plan = plan_street(units, year_from=2026, budget_per_year=5 * MILLION, conditional_share=Fraction(1, 5))
+    table = plan.years.set_index("year")
+    assert table["communities"].to_dict() == {2026: 5, 2027: 5, 2028: 2}
+    assert table["conditional_communities"].to_dict() == {2026: 1, 2027: 1, 2028: 0}
+    years = plan.units.set_index("unit_id")["year"]
+    assert years[["U-Y0", "U-Y1"]].tolist() == [2026, 2027]

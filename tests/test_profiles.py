@@ -153,3 +153,89 @@ def test_to_display_shows_rules_and_sources():
     assert "1999年（含）以前建成" in zh and "温鹿政办〔2020〕21号 三(三)1" in zh and "C/D级危房" in zh
     en = load_profile("yulin-2022").to_display("en")
     assert "built in 2000 or earlier" in en and "玉政办发〔2022〕13号 四(一)" in en
+
+
+# --- issue 13: readings the audit settled ----------------------------------------------------------------------
+
+
+def test_every_profile_file_opens_with_domain_notes_naming_its_assumptions():
+    for pid in list_profiles():
+        head = (PROFILE_DIR / f"{pid}.yaml").read_text(encoding="utf-8").split("\nid:")[0]
+        assert "DOMAIN notes" in head and "假设" in head, pid
+
+
+def test_deficits_define_the_target_in_each_seed_profile():
+    wording = {
+        "chuxiong-2020": "公共设施落后影响居民基本生活",
+        "mangshi-2020": "配套设施不全或破损严重",
+        "jingyuan-2023": "基础配套设施缺失",
+        "yulin-2022": "市政配套设施不完善",
+        "lucheng-2020": "存在改造需求",
+    }
+    for pid, words in wording.items():
+        p = load_profile(pid)
+        assert words in p.deficiency.source and p.document in p.deficiency.source
+        assert p.document in p.deficiency.survey_source
+
+
+def test_consent_thresholds_bind_only_where_a_seed_states_them():
+    binding = {pid for pid in list_profiles() if load_profile(pid).consent.binding}
+    assert binding == {"chuxiong-2020", "lucheng-2020"}
+    for pid in ("mangshi-2020", "jingyuan-2023", "yulin-2022", "national-2020"):
+        advisory = load_profile(pid).consent.advisory
+        assert advisory.households_threshold == Fraction(2, 3) and "假设" in advisory.source
+    yulin = load_profile("yulin-2022").publicity[0]
+    assert (yulin.min_working_days, yulin.dates_required, yulin.advisory_working_days) == (None, False, 5)
+    assert "假设" in yulin.advisory_source
+
+
+def test_yulin_share_is_an_assumed_figure_with_no_upper_year():
+    ext = load_profile("yulin-2022").extensions[0]
+    assert ext.max_year is None
+    assert ext.annual_share == Fraction(1, 5) and "假设" in ext.annual_share_source
+    assert load_profile("yulin-2022").annual_share == Fraction(1, 5)
+    assert "占年度计划小区数的比例：不超过20%" in load_profile("yulin-2022").to_display("zh")
+
+
+def test_year_readings_and_citations_are_labelled():
+    for pid in ("mangshi-2020", "jingyuan-2023"):
+        source = load_profile(pid).cutoff.source
+        assert "2000年以前" in source and "假设" in source and "1999" in source
+    lucheng = load_profile("lucheng-2020").exclusions.already_renovated.source
+    assert lucheng.startswith("假设") and "最多改一次" in lucheng
+    national = load_profile("national-2020")
+    assert all(z.source.startswith("假设") for z in national.exclusions.zones)
+    # 拆墙连片 is Jingyuan's wording, not Lucheng's.
+    assert "拆墙连片" in load_profile("jingyuan-2023").merging.source
+    assert "拆墙连片" not in (PROFILE_DIR / "lucheng-2020.yaml").read_text(encoding="utf-8")
+
+
+def test_chuxiong_multi_year_target_and_integrated_facilities():
+    p = load_profile("chuxiong-2020")
+    assert p.targets[-1].years == (2021, 2022) and "两年合计" in p.targets[-1].source
+    assert {p.content.primary()[i] for i in ("childcare", "elderly_care", "health_station")} == {"environment"}
+    assert "七(十)" in p.content.source
+
+
+def test_mangshi_deadlines_sit_on_the_stages_the_seed_names():
+    from geo.progress.deadlines import load_deadlines
+
+    rules = {r.code: r for r in load_deadlines(load_profile("mangshi-2020")).rules}
+    assert (rules["planning_by_december"].stage, rules["planning_by_december"].due.month) == ("annual_plan", 12)
+    assert (rules["design_by_march"].stage, rules["design_by_march"].due.month) == ("design", 3)
+    assert all("假设" in rules[c].source for c in ("survey_by_october", "planning_by_december", "design_by_march"))
+
+
+def test_share_rules_are_checked(tmp_path):
+    def no_source(raw):
+        raw["extensions"][0]["annual_share"] = "1/5"
+
+    with pytest.raises(DataError, match="annual_share_source"):
+        load_profile(_broken_copy(tmp_path, no_source))
+
+    def no_threshold(raw):
+        raw["consent"]["households_threshold"] = None
+        raw["consent"]["area_threshold"] = None
+
+    with pytest.raises(DataError, match="advisory"):
+        load_profile(_broken_copy(tmp_path, no_threshold))

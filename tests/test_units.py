@@ -85,8 +85,9 @@ def test_same_two_across_a_major_road_stay_apart():
     assert sorted(map(tuple, units["members"])) == [("C1",), ("C2",)]
     assert not units["viable"].any()
     assert units.set_index("unit_id").loc["U-C1", "reason"] == (
-        "不足物业管理规模：150户（需≥300户），且无相邻可合并的改造小区"
+        "150户，不足物业管理规模（需≥300户，差150户），单独难以维持物业管理；且无相邻可合并的改造小区"
     )
+    assert units["shortfall_households"].tolist() == [150, 100]
     assert membership["unit_id"].tolist() == ["U-C1", "U-C2"]
 
 
@@ -104,7 +105,10 @@ def test_chain_of_five_splits_under_the_households_cap_into_contiguous_pieces():
     assert pieces[("C1", "C2")]["households"] == 300 and bool(pieces[("C1", "C2")]["viable"])
     assert pieces[("C4", "C5")]["unit_id"] == "U-C4"
     assert not pieces[("C3",)]["viable"]
-    assert pieces[("C3",)]["reason"] == "不足物业管理规模：150户（需≥300户），相邻小区合并后仍达不到或超过单元上限"
+    assert pieces[("C3",)]["reason"] == (
+        "150户，不足物业管理规模（需≥300户，差150户），单独难以维持物业管理；与相邻小区合并将超过单元上限"
+    )
+    assert pieces[("C3",)]["shortfall_households"] == 150 and pieces[("C1", "C2")]["shortfall_households"] == 0
     # Households-weighted score of C1 + C2.
     assert pieces[("C1", "C2")]["score"] == pytest.approx(70.0)
 
@@ -129,13 +133,47 @@ def test_large_estate_stays_alone_and_its_small_neighbour_is_not_merged_into_it(
     assert en.iloc[0]["reason"] == "viable alone: 900 households reach the property-management scale (≥ 300)"
 
 
-def test_only_eligible_compounds_merge_unless_conditional_ones_are_included():
+def test_conditional_compounds_merge_and_are_counted_unless_left_out():
+    # Conditional (admitted by an extension rule) compounds take part in merging by default, and are counted.
     pair = compounds([(0, 0, 100, 100), (100, 0, 200, 100)], [150, 200], status=["eligible", "conditional"])
-    units, membership = merge_units(pair, rules=RULES)
-    assert membership["community_id"].tolist() == ["C1"]
-    assert units.iloc[0]["members"] == ["C1"]
-    units, _ = merge_units(pair, rules=MergeRules(min_households=300, include_conditional=True))
+    units, _ = merge_units(pair, rules=RULES)
     assert units.iloc[0]["members"] == ["C1", "C2"]
+    assert units.iloc[0]["n_conditional"] == 1 and bool(units.iloc[0]["conditional"])
+    units, membership = merge_units(pair, rules=MergeRules(min_households=300, include_conditional=False))
+    assert membership["community_id"].tolist() == ["C1"]
+    assert units.iloc[0]["members"] == ["C1"] and not units.iloc[0]["conditional"]
+
+
+def test_three_walk_ups_sharing_walls_become_one_unit_flagged_not_viable():
+    # 拆墙连片 (靖政发〔2023〕75号 二(四)、五): 24, 27 and 30 households in a row share walls. Together 81 households,
+    # 219 short of the 300 that sustain property management; they still become one unit, flagged, with the shortfall.
+    walk_ups = compounds([(0, 0, 30, 20), (30, 0, 60, 20), (60, 0, 90, 20)], [24, 27, 30])
+    units, membership = merge_units(walk_ups, rules=RULES)
+    assert len(units) == 1
+    unit = units.iloc[0]
+    assert unit["members"] == ["C1", "C2", "C3"] and unit["households"] == 81
+    assert not unit["viable"] and unit["shortfall_households"] == 219
+    assert unit["reason"] == (
+        "3个相邻小区拆墙连片，合计81户，不足物业管理规模（需≥300户，差219户），单独难以维持物业管理"
+    )
+    assert unit["shared_boundary_m"] == pytest.approx(40.0, abs=0.05)  # two 20 m walls come down
+    assert set(membership["unit_id"]) == {"U-C1"}
+    en, _ = merge_units(walk_ups, rules=RULES, lang="en")
+    assert "219 households" in en.iloc[0]["reason"] and "not viable alone" in en.iloc[0]["reason"]
+
+
+def test_small_neighbours_merge_within_caps_and_barriers_even_when_short():
+    # C1–C2 share a wall; C3 is across a major road from C2; C4 touches C3 but the 350-household cap stops
+    # C3 (200) + C4 (200). Nothing reaches 300 except where the cap forbids it.
+    row = compounds([(0, 0, 50, 50), (50, 0, 100, 50), (110, 0, 160, 50), (160, 0, 210, 50)], [40, 60, 200, 200])
+    road = gpd.GeoDataFrame(
+        {"class": ["major"]}, geometry=[LineString([(X0 + 105, Y0 - 50), (X0 + 105, Y0 + 150)])], crs=GK
+    ).to_crs(4490)
+    units, _ = merge_units(row, roads=road, rules=RULES)
+    pieces = units_by_members(units)
+    assert sorted(pieces) == [("C1", "C2"), ("C3",), ("C4",)]
+    assert pieces[("C1", "C2")]["households"] == 100 and pieces[("C1", "C2")]["shortfall_households"] == 200
+    assert not pieces[("C3",)]["viable"] and pieces[("C3",)]["reason"].endswith("与相邻小区合并将超过单元上限")
 
 
 def test_pinned_community_stays_in_its_pinned_unit():
@@ -208,7 +246,16 @@ def test_real_hangzhou_units_are_contiguous_and_disjoint(hangzhou):
         assert n_parts == 1, members
     merged = units[units["n_members"] > 1]
     assert (merged["households"] <= 1500).all()
-    assert (merged["households"] >= 300).all()
+    # Merged units below 300 are kept and flagged with their shortfall, never left apart.
+    assert (units["viable"] == (units["households"] >= 300)).all()
+    assert (units["shortfall_households"] == (300 - units["households"]).clip(lower=0)).all()
+    assert ((merged["households"] >= 300) | ~merged["viable"]).all() and (~merged["viable"]).any()
+    # No two small single compounds are left side by side when merging them would keep within the cap.
+    single = units[(units["n_members"] == 1) & ~units["viable"]]
+    size = dict(zip(single["members"].map(lambda m: m[0]), single["households"], strict=True))
+    pairs = adjacency(candidates, gap_m=15.0)
+    both = pairs[pairs["i_id"].isin(size) & pairs["j_id"].isin(size)]
+    assert all(size[i] + size[j] > 1500 for i, j in zip(both["i_id"], both["j_id"], strict=True))
     assert units.geometry.is_valid.all()
 
 

@@ -66,11 +66,23 @@ def plan_cmd(
     year_from: Annotated[int, typer.Option("--year-from", help="起始年度 / first year")] = 2026,
     budget_per_year: Annotated[int | None, typer.Option("--budget-per-year", help="年度预算（元）/ yuan")] = None,
     count_per_year: Annotated[int | None, typer.Option("--count-per-year", help="每年小区数上限 / per year")] = None,
+    include_conditional: Annotated[
+        bool,
+        typer.Option(
+            "--include-conditional/--no-include-conditional",
+            help="按放宽条件纳入的小区是否列入连片单元与计划（默认是，并标明）/ merge and plan communities "
+            "admitted by an extension rule (default: yes, marked)",
+        ),
+    ] = True,
     name: Annotated[str, typer.Option("--name", help="计划名称 / plan name")] = "plan",
     output: Annotated[Path | None, typer.Option("--output", help="输出目录 / output directory")] = None,
     lang: Lang = "zh",
 ) -> None:
-    """分街道实施单元与分年度批次 / Implementation packages and yearly batches."""
+    """分街道实施单元与分年度批次 / Implementation packages and yearly batches.
+
+    Communities admitted on conditions (放宽条件) are planned and marked (有条件纳入), within the profile's annual
+    share where it sets one; ``--no-include-conditional`` plans eligible communities only.
+    """
     from geo.analysis import analyse, load_city, plan_streets, save_plan
     from geo.demo import year_table
     from geo.stores import open_store
@@ -79,7 +91,7 @@ def plan_cmd(
         raise typer.BadParameter("give --street NAME or --all")
     prof = resolve_profile(profile)
     store = open_store()
-    analysis = analyse(load_city(store), profile=prof, lang=lang)
+    analysis = analyse(load_city(store), profile=prof, lang=lang, include_conditional=include_conditional)
     counts = None
     if count_per_year is not None:
         counts = {year_from + i: count_per_year for i in range(50)}
@@ -95,6 +107,7 @@ def plan_cmd(
         "year_from": year_from,
         "budget_per_year": budget_per_year,
         "count_per_year": count_per_year,
+        "include_conditional": include_conditional,
     }
     version = save_plan(store, name=name, profile=prof.id, params=params, plan=plan)
     console.print(year_table(plan.years, lang=lang).to_string(index=False))

@@ -3,11 +3,15 @@
 Each decision carries its reasons (``{code, text, source}``) so a planner can check every one against the policy
 document. Spatial tests run in metres (the data's CGCS2000 Gauss–Krüger zone) and are vectorised: one STRtree
 query for zone overlaps, one ``dwithin`` join for adjacency.
+
+Every seed defines its targets by their deficits (楚 "公共设施落后影响居民基本生活", 芒 "配套设施不全或破损严重",
+靖 "基础配套设施缺失", 玉 "市政配套设施不完善"), so a surveyed community with nothing deficient is not a target, and
+one with no survey at all is ``conditional`` until it is surveyed (未调查), never silently eligible.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from fractions import Fraction
 
 import geopandas as gpd
@@ -29,6 +33,23 @@ _ZONE_EN = {
     "self_built": "self-built housing area",
 }
 _ORDER = {"eligible": 0, "conditional": 1, "excluded": 2}
+#: Reason codes that leave a community conditional only until its data is checked (unknown year, no survey): such
+#: a community is listed but not merged or planned until then.
+NEEDS_CHECK_CODES = frozenset({"year_missing", "not_surveyed"})
+EXTENSION_PREFIX = "extension:"
+
+
+def admitting_extension(reasons: Iterable[Mapping[str, str]] | None) -> str | None:
+    """The code of the extension rule that admitted a community (from its reasons), or None."""
+    return next(
+        (r["code"].removeprefix(EXTENSION_PREFIX) for r in reasons or () if r["code"].startswith(EXTENSION_PREFIX)),
+        None,
+    )
+
+
+def needs_check(reasons: Iterable[Mapping[str, str]] | None) -> bool:
+    """Whether a community's reasons say its data must be checked (year unknown, not surveyed) before planning."""
+    return any(r["code"] in NEEDS_CHECK_CODES for r in reasons or ())
 
 
 def _truthy_value(value: object) -> bool:
@@ -59,18 +80,22 @@ def _item_set(value: object) -> frozenset[str]:
 def align_survey(communities: pd.DataFrame, *, survey: pd.DataFrame | None) -> pd.DataFrame:
     """Survey facts per community, indexed like ``communities``.
 
-    Matches ``survey.community_id`` to ``communities.id``, else ``name`` + ``street``. Returns one boolean column
-    per deficiency item (missing survey → False), ``support_households`` (float, NaN when unknown) and
-    ``already_renovated`` (frozenset of item codes; Chinese labels are accepted). Shared by eligibility, scoring
-    and funding so all three read the survey the same way.
+    Matches ``survey.community_id`` to ``communities.id``, else ``name`` + ``street``. Returns ``surveyed`` (a
+    survey row was found), one boolean column per deficiency item (missing survey → False), ``support_households``
+    (float, NaN when unknown) and ``already_renovated`` (frozenset of item codes; Chinese labels are accepted).
+    Shared by eligibility, scoring and funding so all three read the survey the same way.
     """
     out = pd.DataFrame(index=communities.index)
     if survey is None or survey.empty:
         rows = pd.DataFrame(index=communities.index)
+        surveyed = np.zeros(len(communities), dtype=bool)
     else:
         if "community_id" in survey.columns and survey["community_id"].notna().any():
             by_id = survey.dropna(subset=["community_id"]).drop_duplicates("community_id", keep="last")
-            rows = by_id.set_index(by_id["community_id"].astype(str)).reindex(communities["id"].astype(str))
+            by_id = by_id.set_index(by_id["community_id"].astype(str))
+            cids = communities["id"].astype(str)
+            surveyed = cids.isin(by_id.index).to_numpy()
+            rows = by_id.reindex(cids)
         else:
             key = (
                 survey["name"].astype(str)
@@ -83,8 +108,10 @@ def align_survey(communities: pd.DataFrame, *, survey: pd.DataFrame | None) -> p
                 + "\x1f"
                 + communities.get("street", pd.Series("", index=communities.index)).astype(str)
             )
+            surveyed = ckey.isin(by_key.index).to_numpy()
             rows = by_key.reindex(ckey)
         rows.index = communities.index
+    out["surveyed"] = surveyed
     for code in DEFICIENCY_ITEMS:
         out[code] = _truthy(rows[code]) if code in rows.columns else False
     out["support_households"] = (
@@ -152,7 +179,7 @@ def _condition(
     aligned: pd.DataFrame,
     communities: pd.DataFrame,
     metric: gpd.GeoDataFrame,
-    year_ok: pd.Series,
+    has_task: pd.Series,
     profile: Profile,
 ) -> pd.Series:
     if cond.kind == "items":
@@ -174,7 +201,7 @@ def _condition(
     if cond.kind == "support_rate":
         households = pd.to_numeric(communities.get("households"), errors="coerce")
         return _support_at_least(aligned, households, cond.min_rate)
-    return _adjacent(metric, year_ok, cond.distance_m)
+    return _adjacent(metric, has_task, cond.distance_m)
 
 
 def _extension_outcome(ext: Extension, met: dict[int, pd.Series], index: pd.Index) -> pd.Series:
@@ -204,6 +231,12 @@ class _Findings:
         if isinstance(texts, str):
             texts = [texts] * len(positions)
         self.records.extend((int(p), status, code, t, source) for p, t in zip(positions, texts, strict=True))
+
+    def excluded(self) -> np.ndarray:
+        """Which communities some finding so far excludes."""
+        hit = np.zeros(len(self.index), dtype=bool)
+        hit[[pos for pos, status, *_ in self.records if status == "excluded"]] = True
+        return hit
 
     def verdict(self) -> pd.DataFrame:
         """``status`` (the worst finding) and ``reasons`` (worst first) per community."""
@@ -235,8 +268,10 @@ def assess(
     Returns a DataFrame indexed like ``communities`` with ``status`` (``eligible`` | ``conditional`` |
     ``excluded``) and ``reasons`` (list of ``{code, text, source}``, text in ``lang``). The worst finding sets the
     status (excluded > conditional > eligible); every finding is listed, so an excluded community shows all its
-    grounds. The steps: the built-year cutoff, building hazards, the extension rules (which admit some
-    communities the cutoff leaves out), excluded zones, and already renovated items.
+    grounds. The steps: the built-year cutoff, building hazards, excluded zones, the deficiencies the survey found
+    (none: not a target; no survey: conditional, 未调查), the extension rules (which admit some communities the
+    cutoff leaves out; Jingyuan's "closely connected" neighbour must itself have a renovation task: within the
+    cutoff, not excluded and with a deficiency), and already renovated items.
     """
     findings = _Findings(communities.index)
     aligned = align_survey(communities, survey=survey)
@@ -249,13 +284,23 @@ def assess(
     if bld is not None:
         late_ids = _late_buildings(bld, profile=profile)
         _hazards(bld, profile=profile, lang=lang, findings=findings)
+    if zones is not None and len(zones) and profile.exclusions.zones:
+        _zone_reasons(metric, zones.to_crs(crs), profile, lang, findings.add)
+    deficient = effective_deficiencies(aligned, profile=profile)
+    has_deficiency = deficient.any(axis=1)
+    surveyed = aligned["surveyed"].astype(bool)
+    no_deficiency = surveyed & ~has_deficiency
+    # A renovation task (有改造任务): within the cutoff, not excluded, something to renovate.
+    has_task = year_ok & ~pd.Series(findings.excluded(), index=communities.index) & has_deficiency
     admitted_post = _extensions(
         communities,
         metric=metric,
         aligned=aligned,
+        deficient=deficient,
         year=year,
         year_ok=year_ok,
         post=post,
+        has_task=has_task,
         late_ids=late_ids,
         profile=profile,
         lang=lang,
@@ -277,10 +322,35 @@ def assess(
         ],
         cutoff.source,
     )
-    if zones is not None and len(zones) and profile.exclusions.zones:
-        _zone_reasons(metric, zones.to_crs(crs), profile, lang, findings.add)
+    _deficiency_findings(no_deficiency, surveyed, profile=profile, lang=lang, findings=findings)
     _already_renovated(aligned, profile=profile, lang=lang, findings=findings)
     return findings.verdict()
+
+
+def _deficiency_findings(
+    no_deficiency: pd.Series, surveyed: pd.Series, *, profile: Profile, lang: Lang, findings: _Findings
+) -> None:
+    """Deficits define the target: nothing deficient is not a target; no survey at all needs one first."""
+    en = lang == "en"
+    rule = profile.deficiency
+    findings.add(
+        no_deficiency,
+        "excluded",
+        "no_deficiency",
+        "The survey found nothing deficient (on the renovation menu and not yet renovated): not a renovation target"
+        if en
+        else "调查未发现需改造的设施缺项（改造清单内且未改造），不属于改造对象",
+        rule.source,
+    )
+    findings.add(
+        ~surveyed,
+        "conditional",
+        "not_surveyed",
+        "Not surveyed (未调查): survey its facilities before it can be judged or planned"
+        if en
+        else "未调查：尚无摸底调查记录，须先调查设施缺项才能认定和列入计划",
+        rule.survey_source,
+    )
 
 
 def _cutoff(year: pd.Series, *, profile: Profile, lang: Lang, findings: _Findings) -> tuple[pd.Series, pd.Series]:
@@ -375,9 +445,11 @@ def _extensions(
     *,
     metric: gpd.GeoDataFrame,
     aligned: pd.DataFrame,
+    deficient: pd.DataFrame,
     year: pd.Series,
     year_ok: pd.Series,
     post: pd.Series,
+    has_task: pd.Series,
     late_ids: dict[int, list[str]],
     profile: Profile,
     lang: Lang,
@@ -390,7 +462,6 @@ def _extensions(
     """
     en = lang == "en"
     index = communities.index
-    deficient = effective_deficiencies(aligned, profile=profile)
     mixed_ids = pd.Series([late_ids.get(p, []) for p in range(len(index))], index=index, dtype=object)
     has_mixed = mixed_ids.map(bool).astype(bool) & year_ok
     admitted_post = pd.Series(False, index=index)
@@ -408,7 +479,7 @@ def _extensions(
                 aligned=aligned,
                 communities=communities,
                 metric=metric,
-                year_ok=year_ok,
+                has_task=has_task,
                 profile=profile,
             )
             for i, c in enumerate(conds)

@@ -130,7 +130,8 @@ def costs(
         subsidy = _half_up(base_u, 100 * d)
         residents = cost - subsidy
     elif funding.kind == "per_household":
-        low = pd.to_numeric(communities.get("low_income_households"), errors="coerce").fillna(0).round()
+        low_raw = communities.get("low_income_households", pd.Series(0, index=communities.index))
+        low = pd.to_numeric(low_raw, errors="coerce").fillna(0).round()
         low = np.minimum(low.to_numpy(dtype=np.int64), households)
         low_rate = funding.low_income_yuan_per_household
         low_rate = funding.yuan_per_household if low_rate is None else low_rate

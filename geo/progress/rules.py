@@ -3,14 +3,18 @@
 Everything here is pure: a community's history of stage events (as :func:`geo.progress.store.stage_history` returns
 it) and a profile in, a verdict out. The rules come from the profile (stage order, consent thresholds, publicity
 days, resident funds) and from its deadline file (:mod:`geo.progress.deadlines`); every refusal names the rule and its
-source. Corrections are events of their own (``corrects`` points at the event they replace), so the history is
-never edited and the effective history is derived from it.
+source, and only a rule the seed states refuses. Where a seed sets no figure (Mangshi, Jingyuan and Yulin set no
+consent threshold, Yulin no publicity length) the figures are recorded and :func:`stage_advisories` compares them
+with the profile's advisory figure, a named 假设, without refusing. Corrections are events of their own
+(``corrects`` points at the event they replace), so the history is never edited and the effective history is
+derived from it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 from typing import Annotated, Any, Literal
@@ -21,9 +25,10 @@ from geo.errors import ConflictError, DataError
 from geo.model import STAGES
 from geo.policy.profiles import Profile, Stage
 from geo.progress.calendar import working_days
-from geo.progress.deadlines import load_deadlines
+from geo.progress.deadlines import DeadlineRule, load_deadlines
 
 Status = Literal["on_track", "due_soon", "overdue"]
+DeadlineStatus = Literal["met", "on_track", "due_soon", "overdue", "undated"]
 #: A deadline this many days away or fewer makes a project ``due_soon``.
 DUE_SOON_DAYS = 30
 
@@ -74,6 +79,27 @@ def parse_evidence(evidence: Mapping[str, Any] | Evidence | None) -> Evidence:
         ) from exc
 
 
+def stage_code(value: Any, profile: Profile) -> str:
+    """A stage code from a code, the profile's Chinese stage name or the common Chinese name (as ledgers write it).
+
+    Raises
+    ------
+    DataError
+        The text names no stage.
+    """
+    text = str(value).strip()
+    if text in STAGES:
+        return text
+    by_name = {s.zh: s.code for s in profile.stages} | {zh: code for code, (zh, _en) in STAGES.items()}
+    if text in by_name:
+        return by_name[text]
+    names = "、".join(f"{s.zh}（{s.code}）" for s in profile.stages)
+    raise DataError(
+        f"无法识别的阶段“{text}”（可用：{names}）",
+        f"unknown stage {text!r} (stages: {', '.join(s.code for s in profile.stages)})",
+    )
+
+
 def _as_date(value: dt.date | str) -> dt.date:
     return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
 
@@ -106,7 +132,9 @@ def _refuse(zh: str, en: str, source: str) -> ConflictError:
 
 
 def _pct(part: Fraction) -> str:
-    return f"{float(part) * 100:.2f}%"
+    """A share as a percentage truncated (never rounded up) to 0.01 %, so a shortfall never reads as 100 %."""
+    hundredths = part.numerator * 10_000 // part.denominator
+    return f"{hundredths // 100}.{hundredths % 100:02d}%"
 
 
 def check_stage(
@@ -122,11 +150,12 @@ def check_stage(
 
     Rules, each from the profile: the stage is one of the profile's; its predecessor in the profile's order has
     been reached, on or before ``date``; a consent stage has households (and, where the profile says, exclusive
-    floor area) agreeing at or above the threshold, counted exactly (exactly 2/3 passes), and where the profile
-    requires an owners' committee the community is not known to lack one (``owners_committee`` False); a stage
-    with publicity was posted for at least the required working days on the official calendar, first and last
-    day inclusive; a stage that needs resident funds has them 100 % in hand, and resident-fund figures given at
-    any later stage may not show a shortfall either.
+    floor area) agreeing at or above the seed's threshold, counted exactly (exactly 2/3 passes) — where the seed
+    sets no threshold nothing is refused (see :func:`stage_advisories`) — and where the profile requires an
+    owners' committee the community is recorded as having one (unknown is not proof); a stage with publicity was
+    posted for at least the seed's working days on the official calendar, first and last day inclusive (dates
+    are required only where the seed requires a posting); a stage that needs resident funds has them 100 % in
+    hand, and resident-fund figures given at any later stage may not show a shortfall either.
 
     Parameters
     ----------
@@ -134,7 +163,8 @@ def check_stage(
         The community's stage events (``event_id``, ``stage``, ``date``, ``corrects``), corrections included;
         when checking a correction, pass the history without the event being corrected.
     owners_committee
-        Whether the community has an owners' committee or self-management group (None: not known).
+        Whether the community has an owners' committee or self-management group (None: not recorded, which
+        does not pass where the profile requires one).
 
     Raises
     ------
@@ -195,12 +225,7 @@ def _share(agree: Any, total: Any, *, what_zh: str, what_en: str, source: str) -
             f"missing {what_en}: give both the agreeing and the total figure",
             source,
         )
-    if total == 0:
-        raise DataError(f"{what_zh}的总数不能为0", f"the total {what_en} cannot be 0")
-    if agree > total:
-        raise DataError(
-            f"{what_zh}：同意数 {agree} 大于总数 {total}", f"{what_en}: agreeing {agree} exceeds total {total}"
-        )
+    _consistent(agree, total, what_zh=what_zh, what_en=what_en)
     return Fraction(agree) / Fraction(total)
 
 
@@ -235,11 +260,28 @@ def _check_consent(profile: Profile, spec: Stage, ev: Evidence, owners_committee
                 f"is below {rule.area_threshold}",
                 rule.source,
             )
-    if rule.owners_committee_required and owners_committee is False:
+    if not rule.binding:
+        # Figures are recorded as given; they must still be consistent (agreeing no more than the total).
+        _consistent(ev.households_agree, ev.households_total, what_zh="同意户数", what_en="household consent")
+        _consistent(ev.area_agree_m2, ev.area_total_m2, what_zh="同意面积", what_en="floor-area consent")
+    if rule.owners_committee_required and owners_committee is not True:
+        state_zh = "登记为没有" if owners_committee is False else "尚无记录（未登记不视为已成立）"
+        state_en = "has none" if owners_committee is False else "has no record of one (unknown is not proof)"
         raise _refuse(
-            f"“{spec.zh}”须先成立业委会或自治小组，该小区登记为没有",
-            f"{label_en}: an owners' committee or self-management group is required and the community has none",
+            f"“{spec.zh}”须先成立业委会或自治小组，该小区{state_zh}",
+            f"{label_en}: an owners' committee or self-management group is required and the community {state_en}",
             rule.source,
+        )
+
+
+def _consistent(agree: Any, total: Any, *, what_zh: str, what_en: str) -> None:
+    if agree is None or total is None:
+        return
+    if total == 0:
+        raise DataError(f"{what_zh}的总数不能为0", f"the total {what_en} cannot be 0")
+    if agree > total:
+        raise DataError(
+            f"{what_zh}：同意数 {agree} 大于总数 {total}", f"{what_en}: agreeing {agree} exceeds total {total}"
         )
 
 
@@ -247,13 +289,22 @@ def _check_publicity(profile: Profile, spec: Stage, ev: Evidence) -> None:
     rule = next((p for p in profile.publicity if p.stage == spec.code), None)
     source = rule.source if rule is not None else spec.source
     if ev.publicity_start is None or ev.publicity_end is None:
+        if rule is not None and not rule.dates_required:
+            return
         raise _refuse(
             f"“{spec.zh}”须经公示：请提供公示开始和结束日期（publicity_start、publicity_end）",
             f"{STAGES[spec.code][1]} needs publicity: give publicity_start and publicity_end",
             source,
         )
+    if ev.publicity_end < ev.publicity_start:
+        raise DataError(
+            f"公示结束日期 {ev.publicity_end.isoformat()} 早于开始日期 {ev.publicity_start.isoformat()}",
+            f"publicity end {ev.publicity_end.isoformat()} is before its start {ev.publicity_start.isoformat()}",
+        )
+    if rule is None or rule.min_working_days is None:
+        return  # the seed sets no length: nothing to count, no calendar needed
     days = working_days(start=ev.publicity_start, end=ev.publicity_end)
-    if rule is not None and rule.min_working_days is not None and days < rule.min_working_days:
+    if days < rule.min_working_days:
         period = f"{ev.publicity_start.isoformat()}–{ev.publicity_end.isoformat()}"
         raise _refuse(
             f"“{spec.zh}”公示期 {period} 仅 {days} 个工作日（按国家法定节假日及调休安排计），少于 "
@@ -273,13 +324,92 @@ def _check_funds(funds_stage: Stage, ev: Evidence) -> None:
         )
     if ev.funds_collected_yuan < ev.funds_required_yuan:
         share = Fraction(ev.funds_collected_yuan, ev.funds_required_yuan)
+        short = ev.funds_required_yuan - ev.funds_collected_yuan
         raise _refuse(
-            f"居民自筹资金未到位100%：已筹 {ev.funds_collected_yuan} 元 / 应筹 {ev.funds_required_yuan} 元"
-            f"（{_pct(share)}）",
-            f"resident funds are not 100 % in hand: {ev.funds_collected_yuan} of {ev.funds_required_yuan} yuan "
-            f"({_pct(share)})",
+            f"居民自筹资金未到位100%：已筹 {ev.funds_collected_yuan} 元 / 应筹 {ev.funds_required_yuan} 元，"
+            f"尚差 {short} 元（到位 {_pct(share)}）",
+            f"resident funds are not 100 % in hand: {ev.funds_collected_yuan} of {ev.funds_required_yuan} yuan, "
+            f"{short} yuan short ({_pct(share)})",
             funds_stage.source,
         )
+
+
+# --- advisories (figures the seed does not set) ----------------------------------------------------------------
+
+
+def stage_advisories(
+    profile: Profile, *, stage: str, evidence: Mapping[str, Any] | Evidence | None, lang: str = "zh"
+) -> list[str]:
+    """Advice on a stage where the seed sets no figure: consent below the advisory threshold, publicity shorter
+    than the advisory length, or no figures recorded. Never a refusal; each line names its 假设 and source.
+
+    Returns
+    -------
+    list of str
+        Plain sentences in ``lang`` (empty when the stage has no advisory rule or the figures meet it).
+    """
+    en = lang == "en"
+    ev = parse_evidence(evidence)
+    spec = profile.stage(stage)
+    if spec is None:
+        return []
+    label = _stage_label(profile, stage, lang)
+    out: list[str] = []
+    advice = profile.consent.advisory
+    if spec.needs_consent and advice is not None:
+        for threshold, agree, total, zh_what, en_what, unit in (
+            (advice.households_threshold, ev.households_agree, ev.households_total, "同意户数", "households", ""),
+            (advice.area_threshold, ev.area_agree_m2, ev.area_total_m2, "同意面积", "floor area", " m²"),
+        ):
+            if threshold is None:
+                continue
+            if agree is None or total is None or total == 0:
+                out.append(
+                    f"advice: {label} has no {en_what} consent figures recorded; the advisory figure is "
+                    f"{threshold} (not enforced; {advice.source})"
+                    if en
+                    else f"提示：“{label}”未记录{zh_what}，参考门槛为 {threshold}（不作强制；{advice.source}）"
+                )
+                continue
+            share = Fraction(agree) / Fraction(total)
+            if share < threshold:
+                out.append(
+                    f"advice: {label} {en_what} agreeing {agree}/{total}{unit} ({_pct(share)}) are below the "
+                    f"advisory {threshold}; recorded, not refused ({advice.source})"
+                    if en
+                    else f"提示：“{label}”{zh_what} {agree}/{total}{unit}（{_pct(share)}）低于参考门槛 {threshold}；"
+                    f"已记录，不作拒绝（{advice.source}）"
+                )
+    rule = next((p for p in profile.publicity if p.stage == stage), None)
+    if spec.needs_publicity and rule is not None and rule.advisory_working_days is not None:
+        source = rule.advisory_source or rule.source
+        days_needed = rule.advisory_working_days
+        if ev.publicity_start is None or ev.publicity_end is None:
+            out.append(
+                f"advice: no publicity dates recorded for {label}; publicity of at least {days_needed} working "
+                f"days is advised (not enforced; {source})"
+                if en
+                else f"提示：“{label}”未记录公示日期，建议公示不少于{days_needed}个工作日（不作强制；{source}）"
+            )
+        else:
+            try:
+                days = working_days(start=ev.publicity_start, end=ev.publicity_end)
+            except DataError as exc:
+                out.append(
+                    f"advice: the publicity period of {label} cannot be counted ({exc.message('en')})"
+                    if en
+                    else f"提示：“{label}”的公示期无法计算工作日（{exc.message('zh')}）"
+                )
+            else:
+                if days < days_needed:
+                    out.append(
+                        f"advice: {label} publicity has {days} working days, fewer than the advisory "
+                        f"{days_needed}; recorded, not refused ({source})"
+                        if en
+                        else f"提示：“{label}”公示 {days} 个工作日，少于参考的{days_needed}个工作日；已记录，不作拒绝"
+                        f"（{source}）"
+                    )
+    return out
 
 
 # --- deadlines -------------------------------------------------------------------------------------------------
@@ -287,6 +417,85 @@ def _check_funds(funds_stage: Stage, ev: Evidence) -> None:
 
 def _furthest(codes: list[str], reached: Iterable[str]) -> int:
     return max((codes.index(c) for c in reached), default=-1)
+
+
+_STATUS_LABELS: dict[str, tuple[str, str]] = {
+    "met": ("已完成", "done"),
+    "on_track": ("正常", "on track"),
+    "due_soon": ("即将到期", "due soon"),
+    "overdue": ("已逾期", "overdue"),
+    "undated": ("日期待定", "not dated yet"),
+}
+
+
+@dataclass(frozen=True)
+class DeadlineState:
+    """One deadline rule of a community as of a day: its due date, whether it is met, and how pressing it is."""
+
+    rule: DeadlineRule
+    due: dt.date | None
+    status: DeadlineStatus
+    days_left: int | None
+    reached: dt.date | None
+
+    def line(self, profile: Profile, lang: str = "zh") -> str:
+        """A readable line: status, due date, what is due, the stage it tracks and the clause."""
+        en = lang == "en"
+        label = _STATUS_LABELS[self.status][1 if en else 0]
+        due = self.due.isoformat() if self.due is not None else ("—" if en else "待定")
+        stage = _stage_label(profile, self.rule.stage, lang)
+        if self.status == "met" and self.reached is not None:
+            late = (self.reached - self.due).days if self.due is not None and self.reached > self.due else 0
+            if en:
+                when = f"reached {self.reached.isoformat()}" + (f", {late} days late" if late else "")
+            else:
+                when = f"{self.reached.isoformat()}完成" + (f"，晚于期限{late}天" if late else "")
+            label = f"{label} ({when})" if en else f"{label}（{when}）"
+        elif self.status == "overdue":
+            label = f"{label} {-self.days_left} days" if en else f"{label}{-self.days_left}天"
+        elif self.status in ("on_track", "due_soon"):
+            label = f"{label}, {self.days_left} days left" if en else f"{label}，还剩{self.days_left}天"
+        elif self.status == "undated" and self.rule.due is not None:
+            label += " (needs the plan year)" if en else "（需计划年度）"
+        if en:
+            return f"[{label}] due {due}: {self.rule.text.get(lang)} (stage: {stage}; rule: {self.rule.source})"
+        return f"[{label}] 期限 {due}：{self.rule.text.get(lang)}（阶段：{stage}；依据：{self.rule.source}）"
+
+
+def deadline_states(
+    profile: Profile,
+    *,
+    history: Sequence[Mapping[str, Any]],
+    plan_year: int | None,
+    as_of: dt.date,
+    due_soon_days: int = DUE_SOON_DAYS,
+) -> list[DeadlineState]:
+    """Every deadline of the profile for one community as of ``as_of``, in the profile's stage order.
+
+    A deadline is met once its stage or any later one has been reached (a late record still ends the wait; the
+    line says how late). Of those not met: past due is ``overdue``, due within ``due_soon_days`` ``due_soon``,
+    else ``on_track``; one that cannot be dated yet (no plan year, anchor stage not reached) is ``undated``.
+    """
+    codes = [s.code for s in profile.stages]
+    reached = reached_dates(profile, history)
+    furthest = _furthest(codes, reached)
+    states: list[DeadlineState] = []
+    rules = sorted(load_deadlines(profile).rules, key=lambda r: codes.index(r.stage))
+    for rule in rules:
+        due = rule.due_date(plan_year=plan_year, reached=reached)
+        position = codes.index(rule.stage)
+        if furthest >= position:
+            later = [d for c, d in reached.items() if codes.index(c) >= position]
+            when = reached.get(rule.stage, min(later) if later else None)
+            states.append(DeadlineState(rule, due, "met", None, when))
+            continue
+        if due is None:
+            states.append(DeadlineState(rule, None, "undated", None, None))
+            continue
+        left = (due - as_of).days
+        status: DeadlineStatus = "overdue" if left < 0 else "due_soon" if left <= due_soon_days else "on_track"
+        states.append(DeadlineState(rule, due, status, left, None))
+    return states
 
 
 def project_status(
@@ -300,10 +509,7 @@ def project_status(
 ) -> tuple[Status, str]:
     """Where a project stands on the profile's deadlines as of ``as_of``: ``on_track``, ``due_soon`` or ``overdue``.
 
-    A deadline is met once its stage or any later one has been reached (a late record still ends the wait). Of the
-    deadlines not yet met, the most pressing decides: past due is ``overdue``, due within ``due_soon_days`` is
-    ``due_soon``. Deadlines relative to the plan year need ``plan_year``; those after another stage need that
-    stage's date; one that cannot be dated yet does not count.
+    Of the deadlines not yet met (see :func:`deadline_states`), the most pressing (earliest due) decides.
 
     Returns
     -------
@@ -311,30 +517,71 @@ def project_status(
         The status and a sentence naming the deadline, its date and its source.
     """
     en = lang == "en"
-    codes = [s.code for s in profile.stages]
-    reached = reached_dates(profile, history)
-    furthest = _furthest(codes, reached)
-    pressing: tuple[int, dt.date, Any] | None = None
-    for rule in load_deadlines(profile).rules:
-        if furthest >= codes.index(rule.stage):
-            continue
-        due = rule.due_date(plan_year=plan_year, reached=reached)
-        if due is None:
-            continue
-        if pressing is None or due < pressing[1]:
-            pressing = ((due - as_of).days, due, rule)
-    if pressing is None:
+    pending = [
+        s
+        for s in deadline_states(
+            profile, history=history, plan_year=plan_year, as_of=as_of, due_soon_days=due_soon_days
+        )
+        if s.status in ("on_track", "due_soon", "overdue")
+    ]
+    if not pending:
         return "on_track", ("no pending deadline" if en else "无待完成的时限要求")
-    days_left, due, rule = pressing
+    state = min(pending, key=lambda s: s.due)
+    rule, due, days_left = state.rule, state.due, state.days_left
     what = (
         f"{rule.text.get(lang)} (due {due.isoformat()}; rule: {rule.source})"
         if en
         else f"{rule.text.get(lang)}（期限 {due.isoformat()}；依据：{rule.source}）"
     )
-    if days_left < 0:
+    if state.status == "overdue":
         return "overdue", (f"overdue by {-days_left} days: {what}" if en else f"已逾期{-days_left}天：{what}")
-    if days_left <= due_soon_days:
+    if state.status == "due_soon":
         return "due_soon", (f"due in {days_left} days: {what}" if en else f"还剩{days_left}天到期：{what}")
     return "on_track", (
         f"next deadline in {days_left} days: {what}" if en else f"距下一时限还有{days_left}天：{what}"
     )
+
+
+# --- readable history ------------------------------------------------------------------------------------------
+
+
+def evidence_text(evidence: Mapping[str, Any] | None, lang: str = "zh") -> str:
+    """Stage evidence as a short readable phrase (consent counts, publicity period, resident funds)."""
+    ev = dict(evidence or {})
+    en = lang == "en"
+    parts = []
+    if "households_agree" in ev or "households_total" in ev:
+        pair = f"{ev.get('households_agree', '?')}/{ev.get('households_total', '?')}"
+        parts.append(f"households agreeing {pair}" if en else f"同意户数 {pair}")
+    if "area_agree_m2" in ev or "area_total_m2" in ev:
+        pair = f"{ev.get('area_agree_m2', '?')}/{ev.get('area_total_m2', '?')}"
+        parts.append(f"floor area agreeing {pair} m²" if en else f"同意面积 {pair} 平方米")
+    if "publicity_start" in ev or "publicity_end" in ev:
+        start, end = ev.get("publicity_start", "?"), ev.get("publicity_end", "?")
+        parts.append(f"publicity {start} to {end}" if en else f"公示 {start} 至 {end}")
+    if "funds_collected_yuan" in ev or "funds_required_yuan" in ev:
+        got, due = ev.get("funds_collected_yuan", "?"), ev.get("funds_required_yuan", "?")
+        parts.append(f"resident funds {got} of {due} yuan" if en else f"居民资金 已筹 {got} 元 / 应筹 {due} 元")
+    return ("; " if en else "；").join(parts)
+
+
+def history_lines(profile: Profile, history: Sequence[Mapping[str, Any]], lang: str = "zh") -> list[str]:
+    """Each stage event as a readable line: number, date, stage name (and code), evidence, corrections, note."""
+    en = lang == "en"
+    lines = []
+    for e in history:
+        label = _stage_label(profile, e["stage"], lang)
+        parts = [f"#{e['event_id']}", str(e["date"]), f"{label} ({e['stage']})" if en else f"{label}（{e['stage']}）"]
+        if e.get("corrects"):
+            parts.append(f"corrects #{e['corrects']}" if en else f"更正 #{e['corrects']}")
+        if not e.get("effective", True):
+            parts.append("[corrected, no longer in force]" if en else "［已被更正，不再有效］")
+        text = evidence_text(e.get("evidence"), lang)
+        if text:
+            parts.append(text)
+        if e.get("note"):
+            parts.append(f"note: {e['note']}" if en else f"备注：{e['note']}")
+        if e.get("actor"):
+            parts.append(f"by {e['actor']}" if en else f"记录人 {e['actor']}")
+        lines.append("  ".join(parts))
+    return lines

@@ -18,9 +18,8 @@ from openpyxl import load_workbook
 from sqlalchemy import Connection, select
 
 from geo.errors import ConflictError, DataError, NotFoundError, RenewalError
-from geo.model import STAGES
 from geo.policy.profiles import Profile, load_profile
-from geo.progress.rules import Evidence, check_stage, effective_events
+from geo.progress.rules import Evidence, check_stage, effective_events, stage_code
 from geo.stores import Store
 
 #: Ledger (台账) headers -> field names; the English names are accepted too.
@@ -240,16 +239,6 @@ def current_stages(store: Store) -> pd.DataFrame:
 # --- ledger (台账) import ----------------------------------------------------------------------------------------
 
 
-def _stage_code(value: Any, profile: Profile) -> str:
-    text = str(value).strip()
-    if text in STAGES:
-        return text
-    by_name = {s.zh: s.code for s in profile.stages} | {zh: code for code, (zh, _en) in STAGES.items()}
-    if text in by_name:
-        return by_name[text]
-    raise DataError(f"无法识别的阶段“{text}”", f"unknown stage {text!r}")
-
-
 def _cell_date(value: Any, header: str) -> dt.date | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
@@ -333,7 +322,7 @@ def _parse_ledger_row(raw: Mapping[str, Any], profile: Profile) -> dict[str, Any
     note = raw.get("note")
     return {
         "community_id": str(community_id).strip(),
-        "stage": _stage_code(stage, profile),
+        "stage": stage_code(stage, profile),
         "date": date,
         "evidence": evidence,
         "note": None if note is None else str(note),

@@ -2,13 +2,20 @@
 
 A street renovates its units in packages (one tender, one contractor on site): neighbouring units, so the works
 stay in one place, never splitting a unit. Packages go into years by priority (households-weighted score) within
-the yearly budget and the yearly count target (the seeds state plans as "N communities in year Y"). Planner pins
+the yearly budget and the count targets (the seeds state plans as "N communities in year Y", or as a total over
+several years: 芒市 105 over 2019–2021, 楚雄 112 over 2021–2022, which caps the span, not each year). Planner pins
 (a community fixed to a year, or kept out) come first; everything else fills the years around them.
+
+Communities admitted by an extension whose profile caps them at a share of the annual task (玉林 四(一):
+"可按年度改造任务一定比例纳入改造范围") are counted per unit in ``n_share_capped``; units holding them form
+packages of their own and fill each year only up to that share of the year's planned communities.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from fractions import Fraction
 
 import geopandas as gpd
 import numpy as np
@@ -21,7 +28,9 @@ from geo.space.units import MONEY_COLUMNS, Pins
 
 TOTAL_COLUMNS = ("households", "floor_area_m2", *MONEY_COLUMNS)
 UNIT_INPUT_COLUMNS = ("unit_id", "street", "members", "n_members", "score", *TOTAL_COLUMNS)
-YEAR_COLUMNS = ["year", "packages", "units", "communities", *TOTAL_COLUMNS]
+YEAR_COLUMNS = ["year", "packages", "units", "communities", "conditional_communities", *TOTAL_COLUMNS]
+#: A count target: the years it spans and the most communities planned in them together.
+CountTarget = tuple[tuple[int, ...], int]
 
 
 @dataclass(frozen=True)
@@ -31,12 +40,14 @@ class Plan:
     Attributes
     ----------
     units
-        The input units with ``package_id`` and ``year`` (both empty for units kept out by a pin).
+        The input units with ``package_id`` and ``year`` (``year`` empty for units kept out by a pin or beyond
+        the conditional share; ``package_id`` empty for units kept out by a pin).
     packages
         One row per package: ``package_id``, ``street``, ``units`` (unit ids), ``n_units``, ``communities``,
-        ``year``, totals, ``score`` and the package outline (EPSG:4490).
+        ``conditional_communities``, ``year``, totals, ``score`` and the package outline (EPSG:4490).
     years
-        One row per year from the first to the last planned year: counts and totals (money in integer yuan).
+        One row per year from the first to the last planned year: counts (``conditional_communities``: members
+        admitted only on conditions) and totals (money in integer yuan).
     warnings
         Plain-language notes on anything the plan could not honour as asked (over-budget units, pins).
     """
@@ -52,7 +63,9 @@ def plan_street(
     *,
     year_from: int,
     budget_per_year: int | None,
-    count_per_year: dict[int, int] | None = None,
+    count_per_year: Mapping[int, int] | None = None,
+    count_targets: Sequence[CountTarget] | None = None,
+    conditional_share: Fraction | None = None,
     pins: Pins | None = None,
     package_max_units: int = 4,
     gap_m: float = 15.0,
@@ -72,6 +85,13 @@ def plan_street(
         year's budget gets a year to itself, with a warning.
     count_per_year
         Largest number of communities per year, for the years listed (years not listed have no count limit).
+    count_targets
+        Largest number of communities over each span of years, ``((years...), count)``, the years together (a
+        one-year span is a per-year cap); given with ``count_per_year``, both apply.
+    conditional_share
+        Largest share of each year's planned communities that units' ``n_share_capped`` members may take
+        (``None``: no cap). Units holding such members are packaged apart; one that fits no year within the
+        plan's years is left unscheduled with a warning.
     pins
         ``year`` pins fix the year of the unit holding the community; ``exclude`` pins keep its unit out.
     package_max_units
@@ -85,8 +105,9 @@ def plan_street(
     -------
     Plan
         Packages are formed greedily: the highest-priority unit seeds a package that takes its highest-priority
-        neighbours (same street, same year pin) while the unit count and the budget allow. Packages then go, in
-        priority order, into the earliest year from ``year_from`` with room in both budget and count.
+        neighbours (same street, same year pin, same share-capped kind) while the unit count and the budget allow.
+        Packages then go, in priority order, into the earliest year from ``year_from`` with room in budget,
+        counts and (for share-capped ones) the conditional share.
     """
     missing = [c for c in UNIT_INPUT_COLUMNS if c not in units.columns]
     if missing:
@@ -97,6 +118,9 @@ def plan_street(
     en = lang == "en"
     warnings: list[str] = []
     units = units.reset_index(drop=True)
+    for column in ("n_conditional", "n_share_capped"):
+        if column not in units.columns:
+            units[column] = 0
     member_lists = [list(m) for m in units["members"]]
     _check_pins_known(pins, member_lists)
 
@@ -113,16 +137,25 @@ def plan_street(
 
     active = units[~excluded].reset_index(drop=True)
     active_pins = [pinned_year[k] for k in np.flatnonzero(~excluded)]
+    capped = (active["n_share_capped"].to_numpy(dtype=np.int64) > 0) if conditional_share is not None else None
     packages = _form_packages(
-        active, pinned=active_pins, budget=budget_per_year, max_units=package_max_units, gap_m=gap_m
+        active,
+        pinned=active_pins,
+        capped=capped,
+        budget=budget_per_year,
+        max_units=package_max_units,
+        gap_m=gap_m,
     )
     package_frame = _package_totals(active, packages)
+    spans = [((y,), int(c)) for y, c in sorted((count_per_year or {}).items())]
+    spans += [(tuple(sorted(int(y) for y in ys)), int(c)) for ys, c in count_targets or ()]
     years = _schedule(
         package_frame,
         pinned=[active_pins[p[0]] for p in packages],
         year_from=year_from,
         budget=budget_per_year,
-        counts=count_per_year or {},
+        spans=spans,
+        share=conditional_share,
         warnings=warnings,
         en=en,
     )
@@ -178,9 +211,18 @@ def _unit_year_pins(units: gpd.GeoDataFrame, member_lists: list[list[object]], p
 
 
 def _form_packages(
-    units: gpd.GeoDataFrame, *, pinned: list[int | None], budget: int | None, max_units: int, gap_m: float
+    units: gpd.GeoDataFrame,
+    *,
+    pinned: list[int | None],
+    capped: np.ndarray | None,
+    budget: int | None,
+    max_units: int,
+    gap_m: float,
 ) -> list[list[int]]:
-    """Contiguous packages of unit positions, highest priority first within each package."""
+    """Contiguous packages of unit positions, highest priority first within each package.
+
+    A package keeps to one year pin and one kind (share-capped or not), so the share moves only what it caps.
+    """
     if len(units) == 0:
         return []
     nodes = units[["unit_id", "street"]].rename(columns={"unit_id": "id"})
@@ -194,6 +236,7 @@ def _form_packages(
     score = units["score"].fillna(0.0).to_numpy(dtype=float)
     cost = units["cost_yuan"].to_numpy(dtype=np.int64)
     key = units["unit_id"].astype(str).to_numpy()
+    kind = [(pinned[k], bool(capped[k]) if capped is not None else False) for k in range(len(units))]
 
     def rank(k: int) -> tuple[float, str]:
         return (-score[k], key[k])
@@ -206,7 +249,7 @@ def _form_packages(
         members = [seed]
         taken.add(seed)
         spent = int(cost[seed])
-        frontier = {n for n in neighbours[seed] if n not in taken and pinned[n] == pinned[seed]}
+        frontier = {n for n in neighbours[seed] if n not in taken and kind[n] == kind[seed]}
         while frontier and len(members) < max_units:
             pick = min(frontier, key=rank)
             frontier.discard(pick)
@@ -215,7 +258,7 @@ def _form_packages(
             members.append(pick)
             taken.add(pick)
             spent += int(cost[pick])
-            frontier |= {n for n in neighbours[pick] if n not in taken and pinned[n] == pinned[seed]}
+            frontier |= {n for n in neighbours[pick] if n not in taken and kind[n] == kind[seed]}
         packages.append(members)
     return packages
 
@@ -236,13 +279,25 @@ def _package_totals(units: gpd.GeoDataFrame, packages: list[list[int]]) -> pd.Da
                 "units": unit_ids,
                 "n_units": len(members),
                 "communities": int(part["n_members"].sum()),
+                "conditional_communities": int(part["n_conditional"].sum()),
+                "share_capped": int(part["n_share_capped"].sum()),
                 "households": households,
                 "floor_area_m2": round(float(part["floor_area_m2"].sum()), 1),
                 **{c: int(part[c].sum()) for c in MONEY_COLUMNS},
                 "score": round(score, 2),
             }
         )
-    columns = ["package_id", "street", "units", "n_units", "communities", *TOTAL_COLUMNS, "score"]
+    columns = [
+        "package_id",
+        "street",
+        "units",
+        "n_units",
+        "communities",
+        "conditional_communities",
+        "share_capped",
+        *TOTAL_COLUMNS,
+        "score",
+    ]
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -252,26 +307,85 @@ def _schedule(
     pinned: list[int | None],
     year_from: int,
     budget: int | None,
-    counts: dict[int, int],
+    spans: list[CountTarget],
+    share: Fraction | None,
     warnings: list[str],
     en: bool,
-) -> list[int]:
-    """Year of each package: pinned ones first, then by priority into the earliest year with room."""
+) -> list[int | None]:
+    """Year of each package: pinned ones first, then by priority into the earliest year with room.
+
+    A share-capped package goes into the earliest year where the share still holds (capped communities ≤ share ×
+    the year's planned communities, itself included); until one has room it waits, and is placed as soon as the
+    communities planned in a year make room for it, or stays unscheduled with a warning.
+    """
     cost_used: dict[int, int] = {}
     count_used: dict[int, int] = {}
-    years: list[int] = [0] * len(packages)
+    capped_used: dict[int, int] = {}
+    years: list[int | None] = [None] * len(packages)
     cost = packages["cost_yuan"].to_numpy(dtype=np.int64)
     n = packages["communities"].to_numpy(dtype=np.int64)
+    c = packages["share_capped"].to_numpy(dtype=np.int64) if share is not None else np.zeros(len(n), np.int64)
     ids = packages["package_id"].to_numpy()
-    last_counted = max(counts, default=None)
+    score = packages["score"].to_numpy(dtype=float)
+    last_counted = max((y for span_years, _count in spans for y in span_years), default=None)
 
     def place(p: int, year: int) -> None:
         years[p] = year
         cost_used[year] = cost_used.get(year, 0) + int(cost[p])
         count_used[year] = count_used.get(year, 0) + int(n[p])
+        capped_used[year] = capped_used.get(year, 0) + int(c[p])
 
     def count_fits(p: int, year: int) -> bool:
-        return year not in counts or count_used.get(year, 0) + int(n[p]) <= counts[year]
+        return all(
+            sum(count_used.get(y, 0) for y in span_years) + int(n[p]) <= count
+            for span_years, count in spans
+            if year in span_years
+        )
+
+    def budget_fits(p: int, year: int) -> bool:
+        if budget is None:
+            return True
+        if int(cost[p]) > budget:
+            return year not in cost_used
+        return cost_used.get(year, 0) + int(cost[p]) <= budget
+
+    def share_fits(p: int, year: int) -> bool:
+        if share is None or not c[p]:
+            return True
+        capped_n = capped_used.get(year, 0) + int(c[p])
+        total = count_used.get(year, 0) + int(n[p])
+        return capped_n * share.denominator <= share.numerator * total
+
+    def first_year(p: int) -> int | None:
+        """The earliest year from ``year_from`` with room. A share-capped package that cannot hold the share in a
+        year of its own only looks among the years already planned (None: none has room yet)."""
+        alone_ok = share is None or not c[p] or c[p] * share.denominator <= share.numerator * n[p]
+        last = None if alone_ok else max(count_used, default=year_from - 1)
+        year = year_from
+        while not fits(p, year):
+            year += 1
+            if last is not None and year > last:
+                return None
+        return year
+
+    def fits(p: int, year: int) -> bool:
+        return budget_fits(p, year) and count_fits(p, year) and share_fits(p, year)
+
+    def settle(p: int, year: int) -> None:
+        if budget is not None and int(cost[p]) > budget:
+            warnings.append(
+                f"package {ids[p]} costs {int(cost[p])} yuan, more than a year's budget ({budget}); "
+                f"it has {year} to itself"
+                if en
+                else f"项目包{ids[p]}投资{int(cost[p])}元，超过单年预算（{budget}元），单独安排在{year}年"
+            )
+        place(p, year)
+        if last_counted is not None and year > last_counted:
+            warnings.append(
+                f"package {ids[p]} falls in {year}, after the last year with a count target ({last_counted})"
+                if en
+                else f"项目包{ids[p]}排在{year}年，晚于有数量目标的最后一年（{last_counted}年）"
+            )
 
     for p in range(len(packages)):
         year = pinned[p]
@@ -284,32 +398,42 @@ def _schedule(
                 if en
                 else f"指定年份的项目包{ids[p]}使{year}年投资超出预算：{cost_used[year]}元 > {budget}元"
             )
-    order = sorted(
-        (p for p in range(len(packages)) if pinned[p] is None),
-        key=lambda p: (-float(packages.at[p, "score"]), str(ids[p])),
-    )
-    for p in order:
-        over = budget is not None and int(cost[p]) > budget
-        year = year_from
-        if over:
-            while year in cost_used or not count_fits(p, year):
-                year += 1
-            warnings.append(
-                f"package {ids[p]} costs {int(cost[p])} yuan, more than a year's budget ({budget}); "
-                f"it has {year} to itself"
-                if en
-                else f"项目包{ids[p]}投资{int(cost[p])}元，超过单年预算（{budget}元），单独安排在{year}年"
-            )
-        else:
-            while not ((budget is None or cost_used.get(year, 0) + int(cost[p]) <= budget) and count_fits(p, year)):
-                year += 1
-        place(p, year)
-        if last_counted is not None and year > last_counted:
-            warnings.append(
-                f"package {ids[p]} falls in {year}, after the last year with a count target ({last_counted})"
-                if en
-                else f"项目包{ids[p]}排在{year}年，晚于有数量目标的最后一年（{last_counted}年）"
-            )
+    # Priority order throughout; a share-capped package with no year yet waits, in priority order, for a year
+    # whose planned communities grow enough to hold it (only the year just added to can newly have room).
+    waiting: list[int] = []
+    for p in sorted((p for p in range(len(packages)) if pinned[p] is None), key=lambda p: (-score[p], str(ids[p]))):
+        year = first_year(p)
+        if year is None:
+            waiting.append(p)
+            continue
+        settle(p, year)
+        placed = True
+        while placed and waiting:
+            ready = next((q for q in waiting if fits(q, year)), None)
+            placed = ready is not None
+            if placed:
+                waiting.remove(ready)
+                settle(ready, year)
+    pct = f"{float(share) * 100:g}%" if share is not None else ""
+    for p in waiting:
+        warnings.append(
+            f"package {ids[p]} holds {int(c[p])} communities admitted on a share of the annual task; no planned "
+            f"year has room for it within the budget, the count targets and the share ({pct} of the year's "
+            "communities): left unscheduled"
+            if en
+            else f"项目包{ids[p]}含按年度任务比例纳入的小区{int(c[p])}个，各计划年度在预算、数量目标和比例上限"
+            f"（年度小区数的{pct}）内均无余量，暂未列入年度计划"
+        )
+    if share is not None:
+        for year in sorted(capped_used):
+            if capped_used[year] * share.denominator > share.numerator * count_used[year]:
+                warnings.append(
+                    f"{year}: pinned packages put {capped_used[year]} of {count_used[year]} communities on the "
+                    f"annual share, above {float(share) * 100:g}%"
+                    if en
+                    else f"{year}年：指定年份使按比例纳入的小区达{capped_used[year]}个（共{count_used[year]}个），"
+                    f"超过年度比例{float(share) * 100:g}%"
+                )
     return years
 
 
@@ -323,12 +447,13 @@ def _year_table(packages: gpd.GeoDataFrame, *, year_from: int) -> pd.DataFrame:
             packages=("package_id", "size"),
             units=("n_units", "sum"),
             communities=("communities", "sum"),
+            conditional_communities=("conditional_communities", "sum"),
             **{c: (c, "sum") for c in TOTAL_COLUMNS},
         )
     )
     span = range(min(year_from, int(grouped.index.min())), int(grouped.index.max()) + 1)
     table = grouped.reindex(span, fill_value=0).rename_axis("year").reset_index()
     table["floor_area_m2"] = table["floor_area_m2"].astype(float).round(1)
-    for c in ("year", "packages", "units", "communities", "households", *MONEY_COLUMNS):
+    for c in ("year", "packages", "units", "communities", "conditional_communities", "households", *MONEY_COLUMNS):
         table[c] = table[c].astype("int64")
     return table[YEAR_COLUMNS]

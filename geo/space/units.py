@@ -1,18 +1,27 @@
 """Merged renovation units (拆墙连片): adjacent small compounds joined so one property manager can run them.
 
 Small compounds cannot sustain property management on their own; policy asks that adjacent ones be renovated and
-managed as one area (Yulin's 整片 principle, Lucheng's 拆墙连片). The merge is a deterministic greedy growth, used
-instead of agglomerative clustering because its caps (households, floor area, cost) are sums over a unit, which
-clustering linkages cannot enforce:
+managed as one area: Jingyuan's 拆墙连片 ("对相邻小区（楼）实行拆墙连片，统一实施改造，改造后交由物业企业统一管理",
+靖政发〔2023〕75号 二(四); "相邻或临近的原分散住宅小区……整合成为一个小区，统一管理", 五) and Yulin's 整片 (玉政办发
+〔2022〕13号 六(二)1、八(一)). Adjacent small compounds are merged whether or not the merged unit reaches the
+property-management minimum: viability is a flag (``viable``, with the reason and ``shortfall_households``), not a
+reason to leave neighbours apart. The merge is a deterministic greedy growth, used instead of agglomerative
+clustering because its caps (households, floor area, cost) are sums over a unit, which clustering linkages cannot
+enforce:
 
 1. compounds with at least ``min_households`` stay alone (viable alone);
 2. the remaining small compounds, highest score first, each seed a unit that grows by the adjacent small compound
    sharing the longest boundary with it, as long as every cap holds, until the unit reaches ``min_households``;
-   a seed that cannot get there releases its neighbours again;
+   a seed that cannot get there gives its neighbours back for now, so that another seed may still reach it;
 3. small compounds still left join an adjacent merged unit (longest shared boundary first) where the caps allow;
-4. whatever remains is a single unit flagged ``viable=False`` with the reason.
+4. the small compounds still left merge with their adjacent leftovers the same way (longest shared boundary first,
+   caps holding, barriers respected) even though together they stay below ``min_households``: such a unit is
+   ``viable=False`` with the households it lacks;
+5. whatever remains (no adjacent small compound, or every merge would break a cap) is a single unit, flagged
+   ``viable=False`` when it is small, with the reason and the shortfall.
 
-Every step adds a compound adjacent to the unit, so units are always contiguous.
+Every step adds a compound adjacent to the unit, so units are always contiguous. ``n_conditional`` counts members
+admitted only on conditions (``status == "conditional"``), so plans and maps can mark them.
 """
 
 from __future__ import annotations
@@ -49,7 +58,8 @@ class MergeRules:
     max_households, max_floor_area_m2, max_cost_yuan
         Caps on a merged unit (``None``: no cap), so units stay manageable and fundable in one go.
     include_conditional
-        Merge ``conditional`` communities as well as ``eligible`` ones.
+        Merge ``conditional`` communities (admitted by an extension rule) as well as ``eligible`` ones; the caller
+        leaves out those that are conditional only until their data is checked.
     cross_streets
         Allow units to span two streets (街道); off because a street plans its own list.
     scattered_attach_m
@@ -61,7 +71,7 @@ class MergeRules:
     max_households: int | None = 2000
     max_floor_area_m2: float | None = 200_000.0
     max_cost_yuan: int | None = None
-    include_conditional: bool = False
+    include_conditional: bool = True
     cross_streets: bool = False
     scattered_attach_m: float = 50.0
 
@@ -98,6 +108,9 @@ UNIT_COLUMNS = [
     "score",
     "shared_boundary_m",
     "viable",
+    "shortfall_households",
+    "n_conditional",
+    "conditional",
     "reason",
     "geometry",
 ]
@@ -154,8 +167,9 @@ def merge_units(
             groups.append(([i], None))
             kinds.append("alone")
             taken.add(i)
-    merged = _grow(graph, cand, rules=rules, small=small, taken=taken)
+    merged = _grow(graph, cand, rules=rules, small=small, taken=taken, keep_short=False)
     _absorb(graph, cand, rules=rules, small=small, taken=taken, merged=merged)
+    merged += _grow(graph, cand, rules=rules, small=small, taken=taken, keep_short=True)
     for members in merged:
         groups.append((members, None))
         kinds.append("merged")
@@ -333,9 +347,19 @@ def _connected(members: list[int], graph: _Graph) -> bool:
 
 
 def _grow(
-    graph: _Graph, cand: gpd.GeoDataFrame, *, rules: MergeRules, small: np.ndarray, taken: set[int]
+    graph: _Graph,
+    cand: gpd.GeoDataFrame,
+    *,
+    rules: MergeRules,
+    small: np.ndarray,
+    taken: set[int],
+    keep_short: bool,
 ) -> list[list[int]]:
-    """Step 2: seed by score, grow by the longest shared boundary while the caps hold, until viable."""
+    """Steps 2 and 4: seed by score, grow by the longest shared boundary while the caps hold, until viable.
+
+    Step 2 (``keep_short`` False) keeps only units that reach ``min_households``; step 4 (``keep_short`` True)
+    also keeps units of two or more compounds that stay below it.
+    """
     totals = _Totals(cand, rules)
     merged: list[list[int]] = []
     for seed in graph.priority:
@@ -356,7 +380,7 @@ def _grow(
             inside.add(pick)
             sums = grown
             _extend(frontier, graph, pick, inside=inside, taken=taken, small=small)
-        if sums[0] >= rules.min_households:
+        if sums[0] >= rules.min_households or (keep_short and len(members) > 1):
             merged.append(members)
             taken.update(members)
     return merged
@@ -435,6 +459,7 @@ def _build(
     hh = cand["households"].to_numpy(dtype=np.int64)
     frame = pd.DataFrame(
         {
+            "conditional": (cand["status"] == "conditional").to_numpy(dtype=np.int64),
             "u": position,
             "id": cand["id"].to_numpy(),
             "key": graph.key,
@@ -447,7 +472,7 @@ def _build(
         }
     ).sort_values(["u", "key"], kind="stable")
     by_unit = frame.groupby("u", sort=True)
-    totals = by_unit[["households", "floor_area_m2", *MONEY_COLUMNS, "weighted"]].sum()
+    totals = by_unit[["households", "floor_area_m2", *MONEY_COLUMNS, "weighted", "conditional"]].sum()
     mean_score = by_unit["score"].mean()
     score = np.where(totals["households"] > 0, totals["weighted"] / totals["households"].clip(lower=1), mean_score)
     # The unit's street is the street of its largest member (ties: the smallest id).
@@ -486,6 +511,9 @@ def _build(
             "score": np.round(score, 2),
             "shared_boundary_m": np.round(shared, 1),
             "viable": totals["households"].to_numpy() >= rules.min_households,
+            "shortfall_households": np.maximum(rules.min_households - totals["households"].to_numpy(), 0),
+            "n_conditional": totals["conditional"].to_numpy(),
+            "conditional": totals["conditional"].to_numpy() > 0,
             "reason": [
                 _reason(kind, n=int(n), households=int(h), rules=rules, lang=lang)
                 for kind, n, h in zip(kinds, n_members, totals["households"], strict=True)
@@ -507,31 +535,39 @@ def _split(values: np.ndarray, sizes: np.ndarray) -> list[list[object]]:
 
 def _reason(kind: str, *, n: int, households: int, rules: MergeRules, lang: str) -> str:
     scale = rules.min_households
+    short = max(scale - households, 0)
+    en = lang == "en"
+    if short:
+        lacking = (
+            f"below the property-management scale (≥ {scale}) by {short} households: not viable alone"
+            if en
+            else f"不足物业管理规模（需≥{scale}户，差{short}户），单独难以维持物业管理"
+        )
     if kind == "pinned":
-        if lang == "en":
-            return f"{n} communities merged as pinned by the planner, {households} households"
-        return f"{n}个小区按规划人员指定合并，合计{households}户"
+        if en:
+            head = f"{n} communities merged as pinned by the planner, {households} households"
+            return f"{head}; {lacking}" if short else head
+        head = f"{n}个小区按规划人员指定合并，合计{households}户"
+        return f"{head}，{lacking}" if short else head
     if kind == "alone":
-        if lang == "en":
+        if en:
             return f"viable alone: {households} households reach the property-management scale (≥ {scale})"
         return f"单独达到物业管理规模（{households}户，≥{scale}户），不需合并"
     if kind == "merged":
-        if lang == "en":
+        if short:
+            if en:
+                return f"{n} adjacent communities merged (walls removed), {households} households together, {lacking}"
+            return f"{n}个相邻小区拆墙连片，合计{households}户，{lacking}"
+        if en:
             return (
                 f"{n} adjacent communities merged (walls removed), {households} households together reach the "
                 f"property-management scale (≥ {scale})"
             )
         return f"{n}个相邻小区拆墙连片，合计{households}户达到物业管理规模（≥{scale}户）"
     if kind == "isolated":
-        if lang == "en":
-            return (
-                f"not viable: {households} households, below the property-management scale (≥ {scale}), and no "
-                "adjacent candidate community to merge with"
-            )
-        return f"不足物业管理规模：{households}户（需≥{scale}户），且无相邻可合并的改造小区"
-    if lang == "en":
-        return (
-            f"not viable: {households} households, below the property-management scale (≥ {scale}); adjacent "
-            "communities cannot reach it within the unit caps"
-        )
-    return f"不足物业管理规模：{households}户（需≥{scale}户），相邻小区合并后仍达不到或超过单元上限"
+        if en:
+            return f"{households} households, {lacking}; no adjacent small candidate community to merge with"
+        return f"{households}户，{lacking}；且无相邻可合并的改造小区"
+    if en:
+        return f"{households} households, {lacking}; merging with an adjacent community would break a unit cap"
+    return f"{households}户，{lacking}；与相邻小区合并将超过单元上限"

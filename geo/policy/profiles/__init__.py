@@ -90,6 +90,18 @@ class ZoneExclusion(_Frozen):
     source: Source
 
 
+class DeficiencyRule(_Frozen):
+    """Deficits define the target: a surveyed community with nothing deficient is not a renovation target.
+
+    ``source`` quotes the seed's definition by deficits (楚 "公共设施落后影响居民基本生活", 芒 "配套设施不全或
+    破损严重", 靖 "基础配套设施缺失", 玉 "市政配套设施不完善"); ``survey_source`` the clause that asks for the
+    survey (摸底调查), which tells a community without survey data that it needs one before it can be judged.
+    """
+
+    source: Source
+    survey_source: Source
+
+
 class GradeExclusion(_Frozen):
     grades: tuple[Grade, ...] = Field(min_length=1)
     source: Source
@@ -118,7 +130,7 @@ class Condition(_Frozen):
     ``items``: at least ``min_count`` deficient items among ``items`` and/or the items of ``categories`` (with
     ``only_if_renovated`` it also needs earlier renovation); ``no_property_management``; ``support_rate``: support
     households / households at least ``min_rate``; ``adjacent_to_eligible``: within ``distance_m`` of a
-    community that qualifies on its year.
+    community that has a renovation task itself (within the cutoff, not excluded, with a surveyed deficiency).
     """
 
     kind: Literal["items", "no_property_management", "support_rate", "adjacent_to_eligible"]
@@ -146,7 +158,9 @@ class Extension(_Frozen):
 
     ``applies_to``: ``post_cutoff`` communities (optionally up to ``max_year``) or ``mixed`` communities that
     qualify on their own year but hold post-cutoff buildings. Admitted when every ``all_of`` condition holds and,
-    if ``any_of`` is given, at least one of those. ``annual_share`` caps such admissions per annual task.
+    if ``any_of`` is given, at least one of those. Admitted communities go into units and plans, marked
+    conditional; ``annual_share`` caps how many of each year's planned communities they may be (its own source
+    says where the figure comes from, a 假设 until the city sets one).
     """
 
     code: str
@@ -155,8 +169,18 @@ class Extension(_Frozen):
     all_of: tuple[Condition, ...] = ()
     any_of: tuple[Condition, ...] = ()
     annual_share: Ratio | None = None
+    annual_share_source: Source | None = None
     text: Text
     source: Source
+
+    @model_validator(mode="after")
+    def _share(self) -> Extension:
+        if self.annual_share is not None:
+            if not 0 < self.annual_share <= 1:
+                raise ValueError("annual_share must be above 0 and at most 1")
+            if self.annual_share_source is None:
+                raise ValueError("annual_share needs annual_share_source (the seed clause, or 假设 and why)")
+        return self
 
 
 class Category(_Frozen):
@@ -202,26 +226,67 @@ class ContentMenu(_Frozen):
         return next(c for c in self.categories if c.code == code)
 
 
+class ConsentAdvisory(_Frozen):
+    """Figures a planner is advised to reach where the seed sets none: shown, never enforced (a named 假设)."""
+
+    households_threshold: Ratio | None = None
+    area_threshold: Ratio | None = None
+    source: Source
+
+    @model_validator(mode="after")
+    def _some_threshold(self) -> ConsentAdvisory:
+        if self.households_threshold is None and self.area_threshold is None:
+            raise ValueError("an advisory needs households_threshold, area_threshold or both")
+        return self
+
+
 class Consent(_Frozen):
-    """Consent rules: thresholds as exact fractions; where both are given, both must hold (以上 includes)."""
+    """Consent rules: thresholds as exact fractions; where both are given, both must hold (以上 includes).
+
+    Binding thresholds (``households_threshold``, ``area_threshold``) only where the seed states them; a seed that
+    asks for residents' views without a figure (Mangshi 民意调查, Jingyuan 摸清意愿, Yulin 方案公示征求意见) has
+    none, and an ``advisory`` figure is shown instead, never a refusal.
+    """
 
     rounds: tuple[StageCode, ...]
     households_threshold: Ratio | None
     area_threshold: Ratio | None
     owners_committee_required: bool
     source: Source
+    advisory: ConsentAdvisory | None = None
 
     @model_validator(mode="after")
     def _some_threshold(self) -> Consent:
-        if self.households_threshold is None and self.area_threshold is None:
-            raise ValueError("give households_threshold, area_threshold or both")
+        if self.households_threshold is None and self.area_threshold is None and self.advisory is None:
+            raise ValueError("give households_threshold, area_threshold, or an advisory where the seed sets none")
         return self
+
+    @property
+    def binding(self) -> bool:
+        """Whether the seed sets a threshold (so falling short is refused)."""
+        return self.households_threshold is not None or self.area_threshold is not None
 
 
 class Publicity(_Frozen):
+    """Publicity (公示) after a stage.
+
+    ``min_working_days`` is binding only where the seed gives it; ``dates_required`` where the seed requires a
+    posting at all (not where publicity is one channel among several); ``advisory_working_days`` is a named 假设
+    shown where the seed gives no length.
+    """
+
     stage: StageCode
     min_working_days: int | None
     source: Source
+    dates_required: bool = True
+    advisory_working_days: int | None = None
+    advisory_source: Source | None = None
+
+    @model_validator(mode="after")
+    def _advisory_source(self) -> Publicity:
+        if self.advisory_working_days is not None and self.advisory_source is None:
+            raise ValueError("advisory_working_days needs advisory_source")
+        return self
 
 
 FundingKind = Literal["category_shares", "per_household", "per_household_by_building_type", "no_fixed_share"]
@@ -347,6 +412,7 @@ class Profile(_Frozen):
     year: int
     cutoff: Cutoff
     exclusions: Exclusions
+    deficiency: DeficiencyRule
     extensions: tuple[Extension, ...]
     content: ContentMenu
     consent: Consent
@@ -378,6 +444,9 @@ class Profile(_Frozen):
                 raise ValueError(f"{where}: unknown category {sorted(used - known)[0]!r}")
         if self.funding.category_shares is not None and set(self.funding.category_shares) != known:
             raise ValueError(f"funding.category_shares: needs a share for each category {sorted(known)}")
+        shares = {e.annual_share for e in self.extensions if e.annual_share is not None}
+        if len(shares) > 1:
+            raise ValueError("extensions: annual_share differs between extensions; the annual task has one share")
         for where, stage_codes in (
             ("consent.rounds", self.consent.rounds),
             ("publicity", [p.stage for p in self.publicity]),
@@ -386,6 +455,11 @@ class Profile(_Frozen):
             if missing:
                 raise ValueError(f"{where}: stage {missing[0]!r} is not in stages")
         return self
+
+    @property
+    def annual_share(self) -> Fraction | None:
+        """The share of each year's planned communities that share-capped extension admissions may take."""
+        return next((e.annual_share for e in self.extensions if e.annual_share is not None), None)
 
     def category_weights(self) -> dict[str, int]:
         """Points per deficient item by category (explicit, or by menu order)."""
@@ -432,6 +506,16 @@ class Profile(_Frozen):
             )
         for e in self.extensions:
             lines.append(("Extension: " if en else "放宽条件：") + e.text.get(lang) + src(e.source))
+            if e.annual_share is not None:
+                pct = f"{float(e.annual_share) * 100:g}%"
+                lines.append(
+                    (
+                        f"  share of each year's planned communities: at most {pct}"
+                        if en
+                        else f"  占年度计划小区数的比例：不超过{pct}"
+                    )
+                    + src(e.annual_share_source or e.source)
+                )
         lines.append(("Content menu:" if en else "改造内容：") + src(self.content.source))
         for cat in self.content.categories:
             items = [DEFICIENCY_ITEMS[i][1 if en else 0] for i, p in self.content.primary().items() if p == cat.code]
@@ -439,20 +523,45 @@ class Profile(_Frozen):
         off = [DEFICIENCY_ITEMS[i][1 if en else 0] for i, p in self.content.primary().items() if p is None]
         if off:
             lines.append(("  Not on the menu: " if en else "  不在改造清单内：") + (", " if en else "、").join(off))
+        lines.append(
+            ("Not a target without a surveyed deficiency" if en else "调查无设施缺项的不属改造对象")
+            + src(self.deficiency.source)
+        )
+        lines.append(
+            ("Not surveyed yet: conditional until surveyed" if en else "未调查的小区：须先摸底调查（有条件纳入）")
+            + src(self.deficiency.survey_source)
+        )
         c = self.consent
-        parts = []
-        if c.households_threshold is not None:
-            parts.append(f"households ≥ {c.households_threshold}" if en else f"户数≥{c.households_threshold}")
-        if c.area_threshold is not None:
-            parts.append(f"area ≥ {c.area_threshold}" if en else f"专有面积≥{c.area_threshold}")
+
+        def thresholds(households: Fraction | None, area: Fraction | None) -> str:
+            parts = []
+            if households is not None:
+                parts.append(f"households ≥ {households}" if en else f"户数≥{households}")
+            if area is not None:
+                parts.append(f"area ≥ {area}" if en else f"专有面积≥{area}")
+            return (" and " if en else "且").join(parts)
+
         committee = (
             (", owners' committee required" if en else "，须成立业委会或自治小组")
             if c.owners_committee_required
             else ""
         )
-        lines.append(
-            ("Consent: " if en else "征求意见：") + (" and " if en else "且").join(parts) + committee + src(c.source)
-        )
+        if c.binding:
+            lines.append(
+                ("Consent: " if en else "征求意见：")
+                + thresholds(c.households_threshold, c.area_threshold)
+                + committee
+                + src(c.source)
+            )
+        else:
+            none = "Consent: figures recorded, the seed sets no threshold" if en else "征求意见：记录同意数"
+            lines.append(none + ("" if en else "（文件未定门槛）") + committee + src(c.source))
+        if c.advisory is not None:
+            lines.append(
+                ("  advisory (not enforced): " if en else "  参考（不作强制）：")
+                + thresholds(c.advisory.households_threshold, c.advisory.area_threshold)
+                + src(c.advisory.source)
+            )
         for p in self.publicity:
             days = "—" if p.min_working_days is None else str(p.min_working_days)
             lines.append(
@@ -463,6 +572,15 @@ class Profile(_Frozen):
                 )
                 + src(p.source)
             )
+            if p.advisory_working_days is not None:
+                lines.append(
+                    (
+                        f"  advisory (not enforced): ≥ {p.advisory_working_days} working days"
+                        if en
+                        else f"  参考（不作强制）：不少于{p.advisory_working_days}个工作日"
+                    )
+                    + src(p.advisory_source or p.source)
+                )
         lines.append(("Funding: " if en else "资金：") + self.funding.text.get(lang) + src(self.funding.source))
         for title, hints in (
             (("Deadlines:" if en else "时限："), self.deadlines),
