@@ -195,3 +195,21 @@ def test_api_unit_properties_show_viability_shortfall_and_conditional_members(ci
     assert "差219户" in props["reason"]
     yulin = viewer.get("/collections/units/items/U-Y0", params={"profile": "yulin-2022"}).json()["properties"]
     assert (yulin["conditional"], yulin["n_conditional"]) == (True, 1)
+
+
+def test_api_records_a_mangshi_consent_below_two_thirds_with_the_advisory(city: Store) -> None:
+    planner = client_for(city, "planner")
+    fid = int(city.read_layer("communities", filters={"id": "E01"})["fid"].iloc[0])
+    url = f"/communities/{fid}/stages?profile=mangshi-2020"
+    assert planner.post(url, json={"stage": "survey", "date": "2020-08-03"}).status_code == 201
+    poll = planner.post(
+        url, json={"stage": "consent_1", "date": "2020-09-15", "households_agree": 50, "households_total": 90}
+    )
+    assert poll.status_code == 201, poll.text
+    doc = poll.json()
+    assert doc["evidence"] == {"households_agree": 50, "households_total": 90}
+    assert len(doc["advisories"]) == 1 and "50/90（55.55%）低于参考门槛 2/3" in doc["advisories"][0]
+    chuxiong = planner.post(
+        f"/communities/{fid}/stages?profile=chuxiong-2020", json={"stage": "survey", "date": "2020-08-04"}
+    )
+    assert chuxiong.status_code == 201 and chuxiong.json()["advisories"] == []

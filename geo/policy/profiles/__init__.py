@@ -563,13 +563,12 @@ class Profile(_Frozen):
                 + src(c.advisory.source)
             )
         for p in self.publicity:
-            days = "—" if p.min_working_days is None else str(p.min_working_days)
+            if p.min_working_days is None:
+                length = "no length set" if en else "未定天数"
+            else:
+                length = f"≥ {p.min_working_days} working days" if en else f"不少于{p.min_working_days}个工作日"
             lines.append(
-                (
-                    f"Publicity after {p.stage}: ≥ {days} working days"
-                    if en
-                    else f"公示（{STAGES[p.stage][0]}）：不少于{days}个工作日"
-                )
+                (f"Publicity after {p.stage}: {length}" if en else f"公示（{STAGES[p.stage][0]}）：{length}")
                 + src(p.source)
             )
             if p.advisory_working_days is not None:
