@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from geo.errors import ConflictError, DataError
 from geo.model import STAGES
 from geo.policy.profiles import Profile, Stage
-from geo.progress.calendar import working_days
+from geo.progress.calendar import WorkCalendar, check_period, working_days
 from geo.progress.deadlines import load_deadlines
 
 Status = Literal["on_track", "due_soon", "overdue"]
@@ -117,6 +117,7 @@ def check_stage(
     date: dt.date,
     evidence: Mapping[str, Any] | Evidence | None,
     owners_committee: bool | None = None,
+    calendar: WorkCalendar | None = None,
 ) -> Evidence:
     """Check that ``stage`` may be recorded on ``date`` with ``evidence`` after ``history``; return the evidence.
 
@@ -135,6 +136,9 @@ def check_stage(
         when checking a correction, pass the history without the event being corrected.
     owners_committee
         Whether the community has an owners' committee or self-management group (None: not known).
+    calendar
+        The official calendar with the years the store holds (default: the bundled years); consulted only when
+        the stage's publicity rule counts working days.
 
     Raises
     ------
@@ -158,7 +162,7 @@ def check_stage(
     if spec.needs_consent:
         _check_consent(profile, spec, ev, owners_committee)
     if spec.needs_publicity:
-        _check_publicity(profile, spec, ev)
+        _check_publicity(profile, spec, ev, calendar)
     funds_stage = next((s for s in profile.stages if s.needs_funds), None)
     if funds_stage is not None:
         after_funds = position >= codes.index(funds_stage.code)
@@ -243,7 +247,7 @@ def _check_consent(profile: Profile, spec: Stage, ev: Evidence, owners_committee
         )
 
 
-def _check_publicity(profile: Profile, spec: Stage, ev: Evidence) -> None:
+def _check_publicity(profile: Profile, spec: Stage, ev: Evidence, calendar: WorkCalendar | None) -> None:
     rule = next((p for p in profile.publicity if p.stage == spec.code), None)
     source = rule.source if rule is not None else spec.source
     if ev.publicity_start is None or ev.publicity_end is None:
@@ -252,8 +256,11 @@ def _check_publicity(profile: Profile, spec: Stage, ev: Evidence) -> None:
             f"{STAGES[spec.code][1]} needs publicity: give publicity_start and publicity_end",
             source,
         )
-    days = working_days(start=ev.publicity_start, end=ev.publicity_end)
-    if rule is not None and rule.min_working_days is not None and days < rule.min_working_days:
+    if rule is None or rule.min_working_days is None:
+        check_period(start=ev.publicity_start, end=ev.publicity_end)  # no day count: the calendar is not needed
+        return
+    days = working_days(start=ev.publicity_start, end=ev.publicity_end, calendar=calendar)
+    if days < rule.min_working_days:
         period = f"{ev.publicity_start.isoformat()}–{ev.publicity_end.isoformat()}"
         raise _refuse(
             f"“{spec.zh}”公示期 {period} 仅 {days} 个工作日（按国家法定节假日及调休安排计），少于 "

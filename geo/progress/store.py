@@ -20,6 +20,7 @@ from sqlalchemy import Connection, select
 from geo.errors import ConflictError, DataError, NotFoundError, RenewalError
 from geo.model import STAGES
 from geo.policy.profiles import Profile, load_profile
+from geo.progress.calendar import load_calendar
 from geo.progress.rules import Evidence, check_stage, effective_events
 from geo.stores import Store
 
@@ -123,6 +124,7 @@ def _check_and_insert(
         date=date,
         evidence=evidence,
         owners_committee=community["owners_committee"],
+        calendar=load_calendar(store, conn),
     )
     table = store.tables["stage_events"]
     values = {
