@@ -25,9 +25,9 @@ def calendar_import(
     from geo.stores import open_store
 
     done = import_calendar(open_store(), path, actor=actor or user_name(), encoding=encoding)
-    console.print(done.summary(lang))
+    console.print(done.summary(lang), soft_wrap=True)
     for w in done.warnings:
-        err_console.print(f"[yellow]注意 / note:[/] {w}")
+        err_console.print(f"[yellow]注意 / note:[/] {w}", soft_wrap=True)
 
 
 @calendar_app.command("show")
