@@ -167,3 +167,14 @@ def test_a_compound_inside_another_is_an_overlap_for_the_import_and_the_api_alik
         actor="t",
     )
     assert saved.version == 1
+
+
+def test_survey_update_replaces_the_rows_of_the_sheet_only(city: Store, tmp_path: Path) -> None:
+    import_layer(city, "survey", _survey(tmp_path / "s.csv", "供水"))
+    with pytest.raises(DataError, match="--update"):
+        import_layer(city, "survey", _survey(tmp_path / "s.csv", "供水"))
+    pd.DataFrame({"小区编号": ["C0002"], "供水": ["是"]}).to_csv(tmp_path / "again.csv", index=False)
+    import_layer(city, "survey", tmp_path / "again.csv", update=True)
+    survey = city.read_table("survey").set_index("community_id")
+    assert survey.loc["C0002", "water_supply"] and pd.isna(survey.loc["C0002", "gas"])
+    assert survey.loc["C0001", "water_supply"] and survey.loc["C0001", "extra"] == {"调查人": "李"}

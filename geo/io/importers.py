@@ -2,7 +2,9 @@
 
 The file is streamed in batches (memory does not grow with its size); every batch is normalised, typed, checked
 and written inside one transaction, and the first error found anywhere rolls the whole import back after the
-remaining rows have been checked, so the message lists every bad row at once.
+remaining rows have been checked, so the message lists every bad row at once. Before any row, the headers are
+sorted (:mod:`geo.io.headers`: near misses refused); after the last, the file as a whole is judged for the layer
+(:mod:`geo.io.plausible`). ``--update`` hands each batch to :mod:`geo.io.upsert` instead of appending it.
 """
 
 from __future__ import annotations
@@ -60,36 +62,25 @@ class ImportReport:
     warnings: list[str] = field(default_factory=list)
 
     def summary(self, lang: str = "zh") -> str:
+        upserted = self.updated or self.inserted or self.unchanged or self.deleted
+        fixed = f"{len(self.fixed_rows)} geometries repaired (rows {self.fixed_rows[:20]})"
+        lines = [
+            (True, f"已从 {self.source} 导入 {self.rows} 条{LAYERS[self.layer].zh}",
+             f"{self.rows} {self.layer} imported from {self.source}"),
+            (upserted, f"更新 {self.updated} 条，新增 {self.inserted} 条，未变 {self.unchanged} 条，"
+             f"删除 {self.deleted} 条",
+             f"{self.updated} updated, {self.inserted} added, {self.unchanged} unchanged, {self.deleted} deleted"),
+            (self.fixed_rows, f"修复几何 {len(self.fixed_rows)} 个（行 {self.fixed_rows[:20]}）", fixed),
+            (self.assigned_buildings, f"按空间位置归属小区的楼栋 {self.assigned_buildings} 栋",
+             f"{self.assigned_buildings} buildings assigned to a community by overlap"),
+            (self.placeholders, f"{self.placeholders} 个小区没有名称，已用占位名",
+             f"{self.placeholders} compounds without a name got a placeholder"),
+            (self.extra_columns, f"作为附加属性保留的列：{'、'.join(self.extra_columns)}",
+             f"kept as extra properties: {', '.join(self.extra_columns)}"),
+        ]  # fmt: skip
         if lang == "en":
-            parts = [f"{self.rows} {self.layer} imported from {self.source}"]
-            if self.updated or self.inserted or self.unchanged or self.deleted:
-                parts.append(
-                    f"{self.updated} updated, {self.inserted} added, {self.unchanged} unchanged, "
-                    f"{self.deleted} deleted"
-                )
-            if self.fixed_rows:
-                parts.append(f"{len(self.fixed_rows)} geometries repaired (rows {self.fixed_rows[:20]})")
-            if self.assigned_buildings:
-                parts.append(f"{self.assigned_buildings} buildings assigned to a community by overlap")
-            if self.placeholders:
-                parts.append(f"{self.placeholders} compounds without a name got a placeholder")
-            if self.extra_columns:
-                parts.append(f"kept as extra properties: {', '.join(self.extra_columns)}")
-            return "; ".join(parts)
-        parts = [f"已从 {self.source} 导入 {self.rows} 条{LAYERS[self.layer].zh}"]
-        if self.updated or self.inserted or self.unchanged or self.deleted:
-            parts.append(
-                f"更新 {self.updated} 条，新增 {self.inserted} 条，未变 {self.unchanged} 条，删除 {self.deleted} 条"
-            )
-        if self.fixed_rows:
-            parts.append(f"修复几何 {len(self.fixed_rows)} 个（行 {self.fixed_rows[:20]}）")
-        if self.assigned_buildings:
-            parts.append(f"按空间位置归属小区的楼栋 {self.assigned_buildings} 栋")
-        if self.placeholders:
-            parts.append(f"{self.placeholders} 个小区没有名称，已用占位名")
-        if self.extra_columns:
-            parts.append(f"作为附加属性保留的列：{'、'.join(self.extra_columns)}")
-        return "；".join(parts)
+            return "; ".join(en for shown, _, en in lines if shown)
+        return "；".join(zh for shown, zh, _ in lines if shown)
 
 
 def load_mapping(path: Path | None) -> dict[str, str] | None:

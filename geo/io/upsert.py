@@ -1,14 +1,16 @@
 """``renewal import LAYER PATH --update``: a file edited outside (QGIS) comes back, row by row, with history.
 
-Rows whose ``id`` the store holds are compared with it (every layer column, the extra properties, the geometry);
-those that changed get a new version and one ``edits`` entry each (action ``update``, before and after as GeoJSON,
-actor = who ran the import), exactly as an edit through the API would; unchanged rows are left alone. New ids are
-inserted (``create`` entries). Rows of the store the file lacks are only deleted on request (``delete_missing``).
+Rows whose ``id`` the store holds are compared with it (the layer columns and extra properties the file has, and
+the geometry; columns the file lacks stay as stored); those that changed get a new version and one ``edits`` entry
+each (action ``update``, before and after as GeoJSON, actor = who ran the import), as an edit through the API
+would; unchanged rows are left alone. New ids are inserted (``create`` entries). Rows of the store the file lacks
+are only deleted on request (``delete_missing``, ``delete`` entries).
 
-When the file carries ``version`` (every export does) it is the version the editor started from: a row whose
-version is older than the store's was edited by someone else since the export, and the whole import is refused
-naming those rows, so an old file can never overwrite newer work. Writes are conditional on the version read in
-the same transaction (``UPDATE ... WHERE version = :seen``), as the API's are.
+When the file carries ``version`` (every export does) it is the version the editor started from: a changed row
+whose version is older than the store's was edited by someone else since the export, and the whole import is
+refused naming those rows, so an old file can never overwrite newer work. A row the file holds exactly as stored
+needs no write and is no conflict (re-importing an imported file changes nothing). Writes are conditional on the
+version read in the same transaction (``UPDATE ... WHERE version = :seen``), as the API's are.
 """
 
 from __future__ import annotations
