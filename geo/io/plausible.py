@@ -77,9 +77,9 @@ class LayerCheck:
 
     def __post_init__(self) -> None:
         self._signs = [s for s in SIGNS if s.layer == self.layer]
-        self._points: np.ndarray | None = None
+        self._points: shapely.STRtree | None = None
         if self.compounds is not None and len(self.compounds) and any(s.test == "holds" for s in self._signs):
-            self._points = shapely.point_on_surface(self.compounds.geometry.values)
+            self._points = shapely.STRtree(shapely.point_on_surface(self.compounds.geometry.values))
             self._point_ids = self.compounds["id"].to_numpy()
 
     def add(self, frame: gpd.GeoDataFrame) -> None:
@@ -115,7 +115,7 @@ class LayerCheck:
         """How many of the store's compounds (other than the file's own ids) each polygon holds."""
         if self._points is None:
             return np.zeros(len(frame), int)
-        poly, point = shapely.STRtree(self._points).query(frame.geometry.values, predicate="contains")
+        poly, point = self._points.query(frame.geometry.values, predicate="contains")
         own = np.isin(self._point_ids[point], frame["id"].dropna().to_numpy())
         return np.bincount(poly[~own], minlength=len(frame))
 
@@ -132,7 +132,7 @@ class LayerCheck:
             return []
         zh_layer = LAYERS[self.layer].zh
         likely = Counter(f.likely for f in self.found).most_common(1)[0][0]
-        shown = sorted(self.found, key=lambda f: str(f.row))[:SHOWN]
+        shown = sorted(self.found, key=lambda f: f.row if isinstance(f.row, (int, np.integer)) else 0)[:SHOWN]
         examples_zh = "；".join(f"第 {f.row} 行 {f.label}：{f.zh}" for f in shown)
         examples_en = "; ".join(f"row {f.row} {f.label}: {f.en}" for f in shown)
         if 2 * len(rows) >= self.total:
