@@ -25,6 +25,7 @@ from sqlalchemy import Connection, delete, func, null, select, update
 
 from geo.crs import metric_crs, parse_crs, to_storage
 from geo.errors import ConflictError, DataError, NotFoundError
+from geo.io.derive import overlap_rule
 from geo.io.normalise import check_values, coerce
 from geo.io.validate import check_geometries
 from geo.model import LAYERS, STORAGE_EPSG
@@ -35,10 +36,6 @@ from geo.stores.features import lat_first
 EDITABLE_LAYERS: tuple[str, ...] = ("communities", "streets", "neighbourhoods", "zones")
 #: Vertices one edited feature may have: a hand-drawn compound has tens, a traced one a few thousand.
 MAX_EDIT_VERTICES = 20_000
-#: Overlap between two communities that is still taken as a drawing tolerance, not a conflict: this many m² ...
-OVERLAP_TOLERANCE_M2 = 5.0
-#: ... or this share of the smaller of the two, whichever is larger.
-OVERLAP_TOLERANCE_SHARE = 0.01
 #: Walls and lanes narrower than twice this (metres) between merged communities are closed.
 MERGE_CLOSING_M = 3.0
 
@@ -236,9 +233,7 @@ def community_overlaps(
     metric = metric_crs(gpd.GeoSeries([geom], crs=STORAGE_EPSG))
     mine = gpd.GeoSeries([geom], crs=STORAGE_EPSG).to_crs(metric).iloc[0]
     theirs = others.geometry.to_crs(metric).values
-    shared = shapely.area(shapely.intersection(theirs, mine))
-    smaller = np.minimum(shapely.area(theirs), mine.area)
-    too_much = shared > np.maximum(OVERLAP_TOLERANCE_M2, OVERLAP_TOLERANCE_SHARE * smaller)
+    shared, too_much, _ = overlap_rule(theirs, mine)
     return [
         {"fid": int(f), "id": i, "overlap_m2": round(float(a), 1)}
         for f, i, a in zip(others["fid"][too_much], others["id"][too_much], shared[too_much], strict=True)

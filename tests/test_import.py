@@ -12,7 +12,9 @@ import pyogrio
 import pyproj
 import pytest
 import shapely
+from typer.testing import CliRunner
 
+from geo.cli import app as cli
 from geo.crs import area_m2, wgs84_to_gcj02
 from geo.errors import DataError
 from geo.io.exporters import export_layer
@@ -71,18 +73,30 @@ def _write(gdf: gpd.GeoDataFrame, path: Path, **kw: object) -> Path:
     return path
 
 
-def test_hangzhou_real_compounds_import_with_overlaps_reported_and_exact_areas(store: Store, tmp_path: Path) -> None:
-    src = gpd.read_file(HANGZHOU).rename(columns={"osm_id": "id"})
-    src["name"] = src["name"].replace("", None).fillna("未命名" + src["id"].astype(str))
-    path = _write(src, tmp_path / "hz.gpkg")
+def test_hangzhou_osm_file_imports_from_the_cli_with_only_id_column(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The real OpenStreetMap export as a user has it: key in osm_id, 706 compounds without a name.
+    monkeypatch.setattr("geo.stores.open_store", lambda *a, **k: store)
+    refused = CliRunner().invoke(cli, ["import", "communities", str(HANGZHOU)])
+    assert refused.exit_code == 2 and "--id-column osm_id" in refused.output
 
-    report = import_layer(store, "communities", path)
+    result = CliRunner().invoke(cli, ["import", "communities", str(HANGZHOU), "--id-column", "osm_id"])
 
-    assert report.rows == 2112 == store.count("communities")
-    assert report.overlaps is not None and 20 <= len(report.overlaps) <= 60
-    assert report.warnings and "重叠" in report.warnings[0]
+    assert result.exit_code == 0, result.output
+    assert "导入 2112 条小区" in result.output and "706 个小区没有名称" in result.output
+    assert store.count("communities") == 2112
+    src = gpd.read_file(HANGZHOU)
     got = store.read_layer("communities")
-    assert got["name"].tolist() == src["name"].tolist()
+    unnamed = src["name"] == ""
+    assert got["id"].tolist() == src["osm_id"].tolist()
+    assert got["name"][~unnamed].tolist() == src["name"][~unnamed].tolist()
+    assert got["name"][unnamed].tolist() == [f"未命名小区（{i}）" for i in src["osm_id"][unnamed]]
+    # A compound wholly inside another is reported, not only crossing outlines (the API's rule: > 5 m² and > 1 %).
+    assert "443588017 443595602     10605.1 contains" in result.output
+    assert "13 对小区边界相互重叠，其中 10 对为一个在另一个之内" in result.output
+    # The one 7.5 km² landuse polygon is imported, with a warning naming it.
+    assert "1 个要素不太像小区（第 497 行 未命名小区（476965578）：面积 7.5 平方公里）" in result.output
     # Independent check: geodesic areas on the WGS84 ellipsoid vs our Gauss–Krüger areas.
     geod = pyproj.Geod(ellps="WGS84")
     geodesic = np.array([abs(geod.geometry_area_perimeter(g)[0]) for g in src.geometry])
@@ -95,6 +109,17 @@ def test_hangzhou_real_compounds_import_with_overlaps_reported_and_exact_areas(s
     assert back.crs.to_epsg() == 4490
     assert (shapely.to_wkb(back.geometry.values) == shapely.to_wkb(got.geometry.values)).all()
     assert back["id"].tolist() == got["id"].tolist() and back["name"].tolist() == got["name"].tolist()
+
+
+def test_unnamed_compounds_get_an_english_placeholder_on_request(store: Store, tmp_path: Path) -> None:
+    gdf = _communities().assign(小区名称=["朝晖一区", None, ""])
+    report = import_layer(store, "communities", _write(gdf, tmp_path / "c.geojson"), lang="en")
+    assert store.read_layer("communities")["name"].tolist() == [
+        "朝晖一区",
+        "Unnamed compound (B)",
+        "Unnamed compound (C)",
+    ]
+    assert report.placeholders == 2 and "2 compounds have no name" in report.warnings[0]
 
 
 def test_chinese_headers_extra_columns_assignment_and_derived_totals(store: Store, tmp_path: Path) -> None:

@@ -55,6 +55,16 @@ def progress_bar(total: int) -> Callable[[int, int], None]:
     return tick
 
 
+def user_name() -> str:
+    """Who runs the command (the system login), recorded as the actor of what it writes."""
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no login name (a container without /etc/passwd entry)
+        return "cli"
+
+
 def resolve_profile(profile: str | None):  # noqa: ANN202 - returns geo.policy.profiles.Profile, imported lazily
     from geo.policy.profiles import load_profile
 

@@ -96,7 +96,8 @@ def vector_batches(source: VectorSource, *, batch_size: int = 20_000) -> Iterato
         for batch in reader:
             try:
                 batch.validate(full=True)  # GDAL passes GBK bytes through as "UTF-8" text: catch them here
-                df = pa.Table.from_batches([batch]).to_pandas()
+                # integers with gaps stay integers (not floats): a sparse extra column comes back as it went out
+                df = pa.Table.from_batches([batch]).to_pandas(integer_object_nulls=True)
             except UnicodeDecodeError as exc:
                 raise _encoding_error(source.path) from exc
             except pa.ArrowInvalid as exc:

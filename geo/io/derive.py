@@ -3,10 +3,14 @@
 - buildings without ``community_id`` go to the community they overlap most;
 - communities without street/neighbourhood get those that hold their representative point;
 - community totals (households, floor area, year built) come from their buildings when not given;
-- overlapping communities are reported (real hand-drawn data overlaps; we tell, we do not drop).
+- overlapping communities are reported (real hand-drawn data overlaps; we tell, we do not drop), by the same rule
+  the editing API refuses an overlapping outline with (:func:`overlap_rule`), a compound wholly inside another
+  included.
 """
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 import geopandas as gpd
 import numpy as np
@@ -15,8 +19,39 @@ import shapely
 
 from geo.crs import metric_crs
 
-#: Overlaps smaller than this are drawing noise along shared walls, not conflicts.
-OVERLAP_TOLERANCE_M2 = 1.0
+#: Overlap between two communities still taken as a drawing tolerance along a shared wall: this many m² ...
+OVERLAP_TOLERANCE_M2 = 5.0
+#: ... or this share of the smaller of the two, whichever is larger.
+OVERLAP_TOLERANCE_SHARE = 0.01
+#: A compound sharing this share of its own area with another lies inside it (containment, not a shared wall).
+CONTAINED_SHARE = 0.99
+
+
+class Overlap(NamedTuple):
+    """Pairs of polygons compared by :func:`overlap_rule` (arrays aligned with the pairs)."""
+
+    shared_m2: np.ndarray
+    conflict: np.ndarray
+    relation: np.ndarray
+
+
+def overlap_rule(a: np.ndarray | shapely.Geometry, b: np.ndarray | shapely.Geometry) -> Overlap:
+    """The one overlap rule of imports and edits, for aligned pairs of polygons in a metric CRS (either side may be
+    a single polygon, compared with every one of the other side).
+
+    Two compounds conflict when they share more than `OVERLAP_TOLERANCE_M2` or `OVERLAP_TOLERANCE_SHARE` of the
+    smaller one, whichever is larger: wider than a wall drawn twice. ``relation`` says how: ``overlaps``,
+    ``contains`` (b lies inside a), ``within`` (a inside b) or ``same`` (one outline drawn twice). Shared area is
+    measured, not tested with the ``overlaps`` predicate, which is false when one polygon holds the other.
+    """
+    shared = shapely.area(shapely.intersection(a, b))
+    area_a, area_b = shapely.area(a), shapely.area(b)
+    smaller = np.minimum(area_a, area_b)
+    conflict = shared > np.maximum(OVERLAP_TOLERANCE_M2, OVERLAP_TOLERANCE_SHARE * smaller)
+    a_in_b = shared >= CONTAINED_SHARE * area_a
+    b_in_a = shared >= CONTAINED_SHARE * area_b
+    relation = np.select([a_in_b & b_in_a, b_in_a, a_in_b], ["same", "contains", "within"], "overlaps")
+    return Overlap(np.atleast_1d(shared), np.atleast_1d(conflict), np.atleast_1d(relation))
 
 
 def assign_by_overlap(
@@ -79,16 +114,18 @@ def community_totals(buildings: pd.DataFrame) -> pd.DataFrame:
     return out.rename_axis("id")
 
 
-def overlapping_pairs(communities: gpd.GeoDataFrame, *, tolerance_m2: float = OVERLAP_TOLERANCE_M2) -> pd.DataFrame:
-    """Pairs of communities (by id) whose interiors overlap by more than ``tolerance_m2``, with the area."""
-    cols = ["id_a", "id_b", "overlap_m2"]
+def overlapping_pairs(communities: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Pairs of communities (by id) that break :func:`overlap_rule`, with the shared m² and how they relate."""
+    cols = ["id_a", "id_b", "overlap_m2", "relation"]
     if len(communities) < 2:
         return pd.DataFrame(columns=cols)
     g = communities.geometry.to_crs(metric_crs(communities)).values
-    a, b = shapely.STRtree(g).query(g, predicate="overlaps")
+    a, b = shapely.STRtree(g).query(g, predicate="intersects")
     keep = a < b
     a, b = a[keep], b[keep]
-    area = shapely.area(shapely.intersection(g[a], g[b]))
+    rule = overlap_rule(g[a], g[b])
     ids = communities["id"].to_numpy()
-    pairs = pd.DataFrame({"id_a": ids[a], "id_b": ids[b], "overlap_m2": np.round(area, 1)})
-    return pairs[pairs["overlap_m2"] > tolerance_m2].sort_values(["id_a", "id_b"]).reset_index(drop=True)
+    pairs = pd.DataFrame(
+        {"id_a": ids[a], "id_b": ids[b], "overlap_m2": np.round(rule.shared_m2, 1), "relation": rule.relation}
+    )
+    return pairs[rule.conflict].sort_values(["id_a", "id_b"]).reset_index(drop=True)

@@ -19,19 +19,27 @@ TRUE_WORDS = {"是", "有", "y", "yes", "true", "t", "1", "1.0", "√", "✓"}
 FALSE_WORDS = {"否", "无", "n", "no", "false", "f", "0", "0.0", "×", ""}
 
 
+#: A ``--mapping`` target that keeps a column as an extra property (a header that only looks like a known one).
+KEEP_AS_EXTRA = "extra"
+#: Longest field name a Shapefile's .dbf holds; GDAL cuts longer names there, so the cut names are accepted too.
+DBF_NAME_CHARS = 10
+
+
 def header_map(layer: Layer, *, mapping: Mapping[str, str] | None = None) -> dict[str, str]:
-    """Every accepted header (lower-cased) → column name."""
+    """Every accepted header (lower-cased) → column name (``KEEP_AS_EXTRA`` for headers mapped to stay extras)."""
     out: dict[str, str] = {}
     for c in layer.columns:
         out[c.name.lower()] = c.name
         out[c.zh.lower()] = c.name
+    for c in layer.columns:
+        out.setdefault(c.name[:DBF_NAME_CHARS].lower(), c.name)
     if layer.name == "survey":
         for code, (zh, _en) in DEFICIENCY_ITEMS.items():
             out[zh.lower()] = code
             for part in zh.split("/"):
                 out.setdefault(part.lower(), code)
     for src, dst in (mapping or {}).items():
-        if dst not in layer.column_names:
+        if dst not in layer.column_names and dst != KEEP_AS_EXTRA:
             raise DataError(
                 f"映射文件把 {src} 映射到未知字段 {dst}（{layer.name} 的字段：{', '.join(layer.column_names)}）",
                 f"the mapping file maps {src} to unknown column {dst} "
@@ -49,11 +57,12 @@ def rename_columns(df: pd.DataFrame, layer: Layer, *, mapping: Mapping[str, str]
         if col == _geometry_name(df):
             continue
         target = known.get(str(col).strip().lower())
-        if target is not None:
+        if target is not None and target != KEEP_AS_EXTRA:
             if target in renames.values():
+                both = [str(c) for c, t in renames.items() if t == target] + [str(col)]
                 raise DataError(
-                    f"多个列都对应字段 {target}：请只保留一个",
-                    f"several columns map to {target}: keep only one",
+                    f"多个列都对应字段 {target}：{'、'.join(both)}；请只保留一个",
+                    f"several columns map to {target}: {', '.join(both)}; keep only one",
                 )
             renames[col] = target
     return df.rename(columns=renames)
@@ -66,10 +75,27 @@ def check_required(columns: list[str], layer: Layer, *, source: str) -> None:
     else:
         missing_names = [f"{c.name}（{c.zh}）" for c in missing]
     if missing_names:
+        hint_zh, hint_en = _id_column_hint(columns) if any(c.name == "id" for c in missing) else ("", "")
         raise DataError(
-            f"{source} 缺少必需的列：{', '.join(missing_names)}；现有列：{', '.join(map(str, columns))}",
-            f"{source} lacks required column(s): {', '.join(missing_names)}; it has: {', '.join(map(str, columns))}",
+            f"{source} 缺少必需的列：{', '.join(missing_names)}；现有列：{', '.join(map(str, columns))}{hint_zh}",
+            f"{source} lacks required column(s): {', '.join(missing_names)}; it has: {', '.join(map(str, columns))}"
+            f"{hint_en}",
         )
+
+
+def _id_column_hint(columns: list[str]) -> tuple[str, str]:
+    """Point at ``--id-column``, naming the likeliest key column (``fid``, ``OBJECTID``, ``osm_id``, ``编号``)."""
+    keys = [str(c) for c in columns if _looks_like_key(str(c))]
+    return (
+        f"；如编号在其他列，请加 --id-column {keys[0] if keys else '列名'}",
+        f"; if the key is in another column, pass --id-column {keys[0] if keys else 'NAME'}",
+    )
+
+
+def _looks_like_key(header: str) -> bool:
+    """Headers real layers use for their key when it is not ``id`` (``fid``, ``OBJECTID``, ``osm_id``, ``编号``)."""
+    h = header.strip().lower()
+    return h.endswith(("id", "编号", "代码", "编码")) or h in ("gid", "code", "objectid")
 
 
 def coerce(df: pd.DataFrame, layer: Layer) -> tuple[pd.DataFrame, list[tuple[object, str, str]]]:
@@ -159,7 +185,7 @@ def check_values(df: pd.DataFrame, layer: Layer) -> list[tuple[object, str, str]
         if col not in layer.column_names or col not in df.columns:
             continue
         upper = col == "safety_grade"
-        vals = df[col].map(lambda v, z=zh_codes, up=upper: z.get(v, v.upper() if up and v else v))
+        vals = df[col].map(lambda v, z=zh_codes, up=upper: z.get(v, v.upper() if up and isinstance(v, str) else v))
         bad = vals.notna() & ~vals.isin(list(codes))
         for row in df.index[bad]:
             errors.append(
@@ -192,7 +218,7 @@ def raise_row_errors(errors: list[tuple[object, str, str]], *, source: str, limi
     raise DataError(
         f"{source} 有 {len(errors)} 处错误，未导入任何数据。{zh}",
         f"{source} has {len(errors)} error(s); nothing was imported. {en}",
-        rows=sorted({r for r, _, _ in errors}, key=str),
+        rows=list(dict.fromkeys(r for r, _, _ in errors)),  # in the order of the sorted errors
     )
 
 

@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from geo.errors import ConflictError, DataError
 from geo.model import STAGES
 from geo.policy.profiles import Profile, Stage
-from geo.progress.calendar import working_days
+from geo.progress.calendar import WorkCalendar, check_period, working_days
 from geo.progress.deadlines import DeadlineRule, load_deadlines
 
 Status = Literal["on_track", "due_soon", "overdue"]
@@ -145,6 +145,7 @@ def check_stage(
     date: dt.date,
     evidence: Mapping[str, Any] | Evidence | None,
     owners_committee: bool | None = None,
+    calendar: WorkCalendar | None = None,
 ) -> Evidence:
     """Check that ``stage`` may be recorded on ``date`` with ``evidence`` after ``history``; return the evidence.
 
@@ -165,6 +166,9 @@ def check_stage(
     owners_committee
         Whether the community has an owners' committee or self-management group (None: not recorded, which
         does not pass where the profile requires one).
+    calendar
+        The official calendar with the years the store holds (default: the bundled years); consulted only when
+        the stage's publicity rule counts working days.
 
     Raises
     ------
@@ -188,7 +192,7 @@ def check_stage(
     if spec.needs_consent:
         _check_consent(profile, spec, ev, owners_committee)
     if spec.needs_publicity:
-        _check_publicity(profile, spec, ev)
+        _check_publicity(profile, spec, ev, calendar)
     funds_stage = next((s for s in profile.stages if s.needs_funds), None)
     if funds_stage is not None:
         after_funds = position >= codes.index(funds_stage.code)
@@ -285,7 +289,7 @@ def _consistent(agree: Any, total: Any, *, what_zh: str, what_en: str) -> None:
         )
 
 
-def _check_publicity(profile: Profile, spec: Stage, ev: Evidence) -> None:
+def _check_publicity(profile: Profile, spec: Stage, ev: Evidence, calendar: WorkCalendar | None) -> None:
     rule = next((p for p in profile.publicity if p.stage == spec.code), None)
     source = rule.source if rule is not None else spec.source
     if ev.publicity_start is None or ev.publicity_end is None:
@@ -296,14 +300,10 @@ def _check_publicity(profile: Profile, spec: Stage, ev: Evidence) -> None:
             f"{STAGES[spec.code][1]} needs publicity: give publicity_start and publicity_end",
             source,
         )
-    if ev.publicity_end < ev.publicity_start:
-        raise DataError(
-            f"公示结束日期 {ev.publicity_end.isoformat()} 早于开始日期 {ev.publicity_start.isoformat()}",
-            f"publicity end {ev.publicity_end.isoformat()} is before its start {ev.publicity_start.isoformat()}",
-        )
+    check_period(start=ev.publicity_start, end=ev.publicity_end)
     if rule is None or rule.min_working_days is None:
         return  # the seed sets no length: nothing to count, no calendar needed
-    days = working_days(start=ev.publicity_start, end=ev.publicity_end)
+    days = working_days(start=ev.publicity_start, end=ev.publicity_end, calendar=calendar)
     if days < rule.min_working_days:
         period = f"{ev.publicity_start.isoformat()}–{ev.publicity_end.isoformat()}"
         raise _refuse(

@@ -19,6 +19,7 @@ from sqlalchemy import Connection, select
 
 from geo.errors import ConflictError, DataError, NotFoundError, RenewalError
 from geo.policy.profiles import Profile, load_profile
+from geo.progress.calendar import load_calendar
 from geo.progress.rules import Evidence, check_stage, effective_events, stage_code
 from geo.stores import Store
 
@@ -122,6 +123,7 @@ def _check_and_insert(
         date=date,
         evidence=evidence,
         owners_committee=community["owners_committee"],
+        calendar=load_calendar(store, conn),
     )
     table = store.tables["stage_events"]
     values = {

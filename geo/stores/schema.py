@@ -112,6 +112,17 @@ def build_metadata(dialect: str) -> MetaData:
         Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     )
     Table(
+        "calendar_days",
+        md,
+        Column("date", Text, primary_key=True),
+        Column("year", Integer, nullable=False, index=True),
+        Column("kind", Text, nullable=False),
+        Column("name", Text),
+        Column("source", Text, nullable=False),
+        Column("actor", Text, nullable=False),
+        Column("imported_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    )
+    Table(
         "users",
         md,
         Column("name", Text, primary_key=True),
