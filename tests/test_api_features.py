@@ -22,11 +22,14 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from geo.auth import add_user
 from geo.io.importers import import_layer
+from geo.policy.profiles import list_profiles
 from geo.settings import APISettings
 from geo.stores import Store
 from tests.conftest import ROOT, SAMPLE
 
 LAYERS = ("streets", "neighbourhoods", "communities", "buildings", "zones", "roads")
+#: ``units`` is the configured profile's (national-2020 by default); every other profile has its own collection.
+UNIT_COLLECTIONS = ("units", *(f"units-{p}" for p in list_profiles() if p != "national-2020"))
 STREET = "华庭街道"
 
 
@@ -118,7 +121,7 @@ def test_landing_page_and_conformance_announce_core_geojson_and_crs(client: Test
 
 def test_collections_list_every_layer_with_extent_and_crs(client: TestClient, city: Store) -> None:
     docs = {c["id"]: c for c in client.get("/collections").json()["collections"]}
-    assert set(docs) == {*LAYERS, "units"}
+    assert set(docs) == {*LAYERS, *UNIT_COLLECTIONS}
     assert docs["communities"]["extent"]["spatial"]["bbox"] == [list(city.extent("communities"))]
     # The sample city lies at 101.5°E: GK zone CM 102°E is EPSG:4543.
     assert docs["communities"]["crs"] == [
@@ -227,7 +230,7 @@ def test_gdal_reads_every_collection_through_oapif(city: Store) -> None:
     try:
         with serve(city) as base:
             listed = {name for name, _ in pyogrio.list_layers(f"OAPIF:{base}")}
-            assert listed == {*LAYERS, "units"}
+            assert listed == {*LAYERS, *UNIT_COLLECTIONS}
             for layer in LAYERS:
                 expected = city.read_layer(layer)
                 for crs in (None, "EPSG:4490"):

@@ -29,6 +29,8 @@ from geo.model import LAYERS, SPATIAL_LAYERS, STORAGE_EPSG
 from geo.stores.schema import build_metadata
 
 BBox = tuple[float, float, float, float]
+#: Spatial predicates both stores evaluate exactly in SQL (CQL2's ``S_*`` operators).
+SPATIAL_PREDICATES = ("INTERSECTS", "DISJOINT", "CONTAINS", "WITHIN", "TOUCHES", "CROSSES", "OVERLAPS", "EQUALS")
 _MIGRATIONS = Path(__file__).with_name("migrations")
 _PANDAS_TYPES = {"text": "object", "int": "Int64", "float": "float64", "bool": "boolean", "json": "object"}
 
@@ -317,6 +319,13 @@ class Store(ABC):
     @abstractmethod
     def _bbox_condition(self, table: Table, bbox: BBox) -> Any:
         """Index-backed bbox condition (exact on PostGIS, candidates on SQLite)."""
+
+    @abstractmethod
+    def spatial_condition(self, table: Table, predicate: str, geom: Any) -> Any:
+        """Exact, index-backed SQL condition ``predicate(feature geometry, geom)``; ``geom`` is EPSG:4490.
+
+        ``predicate`` is one of ``SPATIAL_PREDICATES`` (the CQL2 spatial operators without the ``S_``).
+        """
 
     @abstractmethod
     def _extent_sql(self, layer: str) -> Any:
