@@ -118,8 +118,8 @@ def items_parameters(settings: APISettings) -> dict[str, dict[str, Any]]:
         "filter": _query("filter", "CQL2 过滤条件 / CQL2 filter (text or JSON, see filter-lang)", {"type": "string"}),
         "filter-lang": _query(
             "filter-lang",
-            "过滤语言 / filter language",
-            {"type": "string", "enum": ["cql2-text", "cql2-json"], "default": "cql2-text"},
+            "过滤语言 / filter language (cql-text: the draft name GDAL sends, read as cql2-text)",
+            {"type": "string", "enum": ["cql2-text", "cql2-json", "cql-text"], "default": "cql2-text"},
         ),
         "filter-crs": _query(
             "filter-crs",

@@ -46,8 +46,9 @@ _CONVERSE = {
     "EQUALS": "EQUALS",
 }
 _INT_LIMIT = 2**63
-#: Filter languages accepted in ``filter-lang``.
-LANGUAGES = ("cql2-text", "cql2-json")
+#: Filter languages accepted in ``filter-lang``. ``cql-text`` is the draft name of CQL2 text, which GDAL's OAPIF
+#: driver (3.12 included) still sends: its filters are CQL2 text.
+LANGUAGES = ("cql2-text", "cql2-json", "cql-text")
 
 
 class FilterError(RenewalError):
@@ -77,7 +78,7 @@ def parse(text: str, lang: str | None) -> ast.Node:
         if lang == "cql2-json":
             node = parse_json(json.loads(text, parse_constant=_refuse_constant))
         else:
-            node = parse_text(text)
+            node = parse_text(text)  # cql2-text, or its draft name cql-text
     except FilterError:
         raise
     except (LarkError, ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError) as exc:
