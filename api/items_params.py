@@ -84,7 +84,8 @@ def items_params(request: Request, store: Store, settings: APISettings, *, kinds
     area = parse_bbox(query.get("bbox"), resolve(bbox_crs, store)[1] if bbox_crs else None)
     node, geometry_in = _filter(query, store)
     return ItemsParams(
-        limit=_int(query, "limit", settings.default_limit, low=1, high=settings.max_features_per_page),
+        # A limit above the maximum is served as the maximum (Part 1, /req/core/fc-limit-response-1), not refused.
+        limit=min(_int(query, "limit", settings.default_limit, low=1, high=2**62), settings.max_features_per_page),
         offset=_int(query, "offset", 0, low=0, high=2**62),
         crs_uri=crs_uri,
         out=out,

@@ -60,7 +60,8 @@ def select_units(frame: pd.DataFrame, params: ItemsParams) -> pd.DataFrame:
     if params.filter is not None and len(frame):
         node = _prepared(params.filter, params.filter_geometry_in)
         try:
-            mask = to_filter(frame.rename_geometry("geometry"), node, {"geom": "geometry"})
+            named = frame if frame.geometry.name == "geometry" else frame.rename_geometry("geometry")
+            mask = to_filter(named, node, {**{k: k for k in UNIT_KINDS}, **{g: "geometry" for g in GEOMETRY_NAMES}})
         except (KeyError, TypeError, ValueError, AttributeError, NotImplementedError) as exc:
             raise bad(f"连片单元不支持此过滤条件：{exc}", f"unsupported filter on units: {exc}") from None
         keep &= np.asarray(pd.Series(mask).fillna(False), dtype=bool) if not np.isscalar(mask) else bool(mask)
