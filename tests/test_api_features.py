@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import httpx
 import numpy as np
@@ -46,15 +47,17 @@ def client_for(store: Store, role: str = "viewer", **settings: object) -> TestCl
 
 
 @contextmanager
-def serve(store: Store, **env: str) -> Iterator[str]:
+def serve(store: Store, *, access_log: Path | None = None, **env: str) -> Iterator[str]:
     """Run the API with uvicorn in a subprocess on a free loopback port; yields its base URL.
 
-    A subprocess, not a thread: GDAL holds the GIL while it reads, which would starve a server thread.
+    A subprocess, not a thread: GDAL holds the GIL while it reads, which would starve a server thread. With
+    ``access_log``, uvicorn writes one line per request there (what a client really asked for).
     """
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     environ = dict(os.environ, RENEWAL_DATABASE_URL=store.engine.url.render_as_string(hide_password=False), **env)
+    log = access_log.open("w") if access_log else None
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -67,10 +70,12 @@ def serve(store: Store, **env: str) -> Iterator[str]:
             "--port",
             str(port),
             "--log-level",
-            "warning",
+            "info" if access_log else "warning",
         ],
         env=environ,
         cwd=ROOT,
+        stdout=log,
+        stderr=log,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -87,6 +92,8 @@ def serve(store: Store, **env: str) -> Iterator[str]:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+        if log:
+            log.close()
 
 
 @pytest.fixture
