@@ -220,10 +220,11 @@ class Store(ABC):
             yield self._frame(layer, cols, rows, bbox=kwargs.get("bbox"))
 
     def count(self, layer: str, *, bbox: BBox | None = None, filters: Mapping[str, Any] | None = None) -> int:
-        if bbox is not None and self.dialect == "sqlite":
-            return len(self.read_layer(layer, bbox=bbox, filters=filters))
+        """Current features of a layer, counted in SQL (``bbox``: exact intersection, index-backed)."""
         table = self.tables[layer]
-        conds = self._conditions(table, bbox=bbox, filters=filters)
+        conds = self._conditions(table, filters=filters)
+        if bbox is not None:
+            conds.append(self.spatial_condition(table, "INTERSECTS", shapely.box(*bbox)))
         with self.engine.connect() as conn:
             return int(conn.execute(select(func.count()).select_from(table).where(and_(true(), *conds))).scalar_one())
 
