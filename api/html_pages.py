@@ -11,7 +11,8 @@ from typing import Any
 
 _STYLE = (
     "body{font-family:'WenQuanYi Zen Hei','Noto Sans CJK SC',sans-serif;margin:2em;color:#222}"
-    "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:.25em .5em;text-align:left}"
+    "table{border-collapse:collapse;margin:1em 0}"
+    "td,th{border:1px solid #ccc;padding:.25em .5em;text-align:left;white-space:nowrap}"
     "th{background:#f3f3f3}a{color:#0b5394}nav a{margin-right:1em}"
 )
 
@@ -39,6 +40,8 @@ def _cell(value: Any) -> str:
     """A table cell: text is escaped; only `_Markup` (built here from escaped parts) passes as HTML."""
     if isinstance(value, _Markup):
         return f"<td>{value}</td>"
+    if isinstance(value, bool):
+        return f"<td>{'是' if value else '否'}</td>"
     return f"<td>{escape('' if value is None else str(value))}</td>"
 
 
