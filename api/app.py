@@ -10,9 +10,11 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from starlette.middleware.gzip import GZipMiddleware
 
 from api import (
     errors,
+    routes_docs,
     routes_edit_page,
     routes_editing,
     routes_features,
@@ -22,7 +24,10 @@ from api import (
     routes_users,
 )
 from api.analysis_cache import AnalysisCache
+from api.head import HeadAsGet
 from api.limits import BodySizeLimit
+from api.openapi_doc import as_oas30, describe_items
+from geo.policy.profiles import list_profiles
 from geo.settings import APISettings, api_settings
 from geo.stores import Store, open_store
 
@@ -35,7 +40,10 @@ ROUTERS = (
     routes_stages.router,
     routes_maps.router,
     routes_edit_page.router,
+    routes_docs.router,
 )
+#: Responses smaller than this are sent uncompressed (gzip would not pay for its header).
+GZIP_MIN_BYTES = 1024
 
 
 def create_app(store: Store | None = None, *, settings: APISettings | None = None) -> FastAPI:
@@ -44,8 +52,11 @@ def create_app(store: Store | None = None, *, settings: APISettings | None = Non
     app = FastAPI(
         title="城镇老旧小区改造 API / Old residential community renewal API",
         version="0.1.0",
-        description="OGC API – Features (Parts 1, 2, 4), candidate lists and plans. "
-        "Send `Authorization: Bearer TOKEN`; tokens come from `renewal user add NAME --role ROLE`.",
+        description="OGC API – Features (Parts 1–4), candidate lists and plans. "
+        "Send `Authorization: Bearer TOKEN`, or HTTP Basic with your user name and the token as password; "
+        "tokens come from `renewal user add NAME --role ROLE`.",
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.store = store or open_store()
     app.state.settings = settings
@@ -55,13 +66,21 @@ def create_app(store: Store | None = None, *, settings: APISettings | None = Non
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = errors.document_errors(default_openapi())
+            doc = as_oas30(errors.document_errors(default_openapi()))
+            units = routes_features.unit_collections()
+            app.openapi_schema = describe_items(
+                doc,
+                settings,
+                {cid: routes_features.kinds_of(cid) for cid in routes_features.collection_ids()},
+                profiles={cid: list_profiles() for cid in units},
+            )
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
     for router in ROUTERS:
         app.include_router(router)
     routes_edit_page.mount_static(app)
+    routes_docs.mount_assets(app)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -71,4 +90,6 @@ def create_app(store: Store | None = None, *, settings: APISettings | None = Non
             expose_headers=["ETag", "Content-Crs", "Location"],
         )
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(GZipMiddleware, minimum_size=GZIP_MIN_BYTES)
+    app.add_middleware(HeadAsGet)
     return app

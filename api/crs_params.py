@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import math
 import time
+from typing import Any
 
+import numpy as np
 import pyproj
+import shapely
 from fastapi import HTTPException
 
 from geo.crs import gk_zone_epsg
 from geo.model import STORAGE_EPSG
 from geo.stores import Store
-from geo.stores.base import BBox
 from geo.stores.features import OutputCRS, lat_first
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
@@ -26,6 +28,8 @@ _DEFAULT_LON = 117.0
 #: How long the data's zone is remembered (seconds).
 ZONE_TTL_S = 60.0
 _zones: dict[int, tuple[float, int]] = {}
+#: Densify a projected area's edges to this length (metres) before bringing it to degrees.
+_DENSIFY_M = 50.0
 
 
 def data_zone(store: Store) -> int:
@@ -75,9 +79,9 @@ def _match(value: str, offered: list[str]) -> str:
     )
 
 
-def resolve(value: str | None, store: Store) -> tuple[str, OutputCRS]:
+def resolve(value: str | None, store: Store | None) -> tuple[str, OutputCRS]:
     """The offered URI and output CRS named by a ``crs``/``bbox-crs``/``Content-Crs`` value (CRS84 when None)."""
-    uri = CRS84 if value is None else _match(value, offered_crs(store))
+    uri = CRS84 if value is None or store is None else _match(value, offered_crs(store))
     code = _code(uri)
     crs = pyproj.CRS.from_user_input("OGC:CRS84" if code is None else f"EPSG:{code}")
     return uri, OutputCRS(crs=crs, epsg=code)
@@ -87,24 +91,48 @@ def content_crs_header(uri: str) -> str:
     return f"<{uri}>"
 
 
-def parse_bbox(value: str | None, crs: OutputCRS | None) -> BBox | None:
-    """A ``bbox`` query value (4 or 6 numbers in ``crs`` axis order) as an EPSG:4490 lon/lat box."""
+def to_storage(geom: Any, crs: OutputCRS) -> Any:
+    """A geometry given in ``crs`` (its own axis order) in storage coordinates: EPSG:4490, longitude first.
+
+    A projected geometry is densified before it is transformed, so a straight edge in the GK zone stays the same
+    line on the ground (a box in metres is not a box in degrees).
+    """
+    if lat_first(crs.crs):
+        geom = shapely.transform(geom, lambda xy: xy[:, ::-1])
+    if crs.crs.is_geographic:
+        return geom
+    to_geo = pyproj.Transformer.from_crs(crs.crs, STORAGE_EPSG, always_xy=True)
+    dense = shapely.segmentize(geom, max_segment_length=_DENSIFY_M)
+    return shapely.transform(dense, lambda xy: np.column_stack(to_geo.transform(xy[:, 0], xy[:, 1])))
+
+
+def parse_bbox(value: str | None, crs: OutputCRS | None) -> Any:
+    """A ``bbox`` query value (4 or 6 numbers in ``crs`` axis order) as the EPSG:4490 area features must meet.
+
+    In a geographic CRS the area is the box itself (latitudes within ±90°, longitudes within ±180°); in a projected
+    one (the GK zone) it is the box's exact outline transformed to storage, so features just outside the metric box
+    are not returned because they meet its degree bounds.
+    """
     if value is None:
         return None
     try:
         numbers = [float(v) for v in value.split(",")]
     except ValueError:
-        raise HTTPException(400, f"bbox 应为 4 个数字 / bbox must be 4 numbers: {value}") from None
+        raise HTTPException(400, f"bbox 应为 4 个数字 / bbox must be 4 numbers: {value[:80]}") from None
     if len(numbers) == 6:
         numbers = [numbers[0], numbers[1], numbers[3], numbers[4]]
     if len(numbers) != 4 or not all(math.isfinite(n) for n in numbers):
-        raise HTTPException(400, f"bbox 应为 4 个数字 / bbox must be 4 numbers: {value}")
+        raise HTTPException(400, f"bbox 应为 4 个数字 / bbox must be 4 numbers: {value[:80]}")
+    crs = crs or resolve(None, None)[1]
     a, b, c, d = numbers
-    if crs is not None and lat_first(crs.crs):
-        a, b, c, d = b, a, d, c
-    if crs is not None and not crs.crs.is_geographic:
-        to_geo = pyproj.Transformer.from_crs(crs.crs, STORAGE_EPSG, always_xy=True)
-        a, b, c, d = to_geo.transform_bounds(a, b, c, d, densify_pts=21)
     if a > c or b > d:
-        raise HTTPException(400, f"bbox 的最小值大于最大值 / bbox minimum exceeds maximum: {value}")
-    return (a, b, c, d)
+        raise HTTPException(400, f"bbox 的最小值大于最大值 / bbox minimum exceeds maximum: {value[:80]}")
+    if crs.crs.is_geographic:
+        lats, lons = ((a, c), (b, d)) if lat_first(crs.crs) else ((b, d), (a, c))
+        if any(abs(v) > 90 for v in lats) or any(abs(v) > 180 for v in lons):
+            raise HTTPException(
+                400,
+                f"bbox 超出经纬度范围（纬度 ±90°，经度 ±180°） / bbox outside latitude ±90° or longitude ±180°: "
+                f"{value[:80]}",
+            )
+    return to_storage(shapely.box(a, b, c, d), crs)

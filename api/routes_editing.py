@@ -1,7 +1,20 @@
 """Editing (OGC API – Features Part 4): create, replace, patch, delete; merge, split, undo and history.
 
-Every write needs the planner role and, on an existing feature, ``If-Match`` with the version the editor read
-(the item's ``ETag``): without it 428, with an old one 412 and the newer edit is kept.
+Every write needs the planner role. A write to an existing feature names the version the editor read, and a
+stale one is refused (412) so the newer edit is kept:
+
+- ``If-Match`` with the item's ``ETag`` (the /edit page, scripts): held to exactly that version.
+- Otherwise the ``version`` property the client read and sends back, as QGIS does: it PUTs every attribute it
+  loaded, ``version`` included, and sends no ``If-Match``. It is refused when anyone else changed the feature
+  since that version; its own later saves do not count against it, because QGIS does not re-read the version after
+  saving and would otherwise refuse a second edit of the same feature in one session.
+- Neither: PUT and PATCH are 428 (the server cannot know what the client saw); DELETE applies to the version
+  current when it arrives (QGIS deletes without a precondition; a delete overwrites no one's values, and the history
+  keeps the deleted feature's last state with who deleted it).
+
+``OPTIONS`` answers ``Allow`` with the methods the caller's role may use. On a single feature it offers PUT and
+DELETE but not PATCH, although PATCH is served: QGIS ≥ 3.32 PATCHes only the changed attributes (no ``version``)
+when PATCH is offered, and PUTs the whole feature, ``version`` included, when it is not.
 """
 
 from __future__ import annotations
@@ -11,9 +24,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Header, HTTPException, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from sqlalchemy import func, select
 
 from api.crs_params import resolve
 from api.deps import FeatureId, Planner, StoreDep, Viewer
+from api.routes_features import check_collection
 from geo import editing
 from geo.auth import User
 from geo.stores import Store
@@ -27,9 +42,39 @@ def _version(if_match: str | None) -> int:
     if if_match is None or not if_match.strip():
         raise HTTPException(428, "需要 If-Match 请求头（要素的 ETag） / If-Match with the feature's ETag is required")
     text = if_match.strip().removeprefix("W/").strip('"')
-    if not text.isdigit():
-        raise HTTPException(412, f"If-Match 不是有效版本 / If-Match is not a version: {if_match}")
+    if not text.isdigit() or len(text) > 18:
+        raise HTTPException(412, f"If-Match 不是有效版本 / If-Match is not a version: {if_match[:40]}")
     return int(text)
+
+
+def _seen_version(store: Store, cid: str, fid: int, if_match: str | None, properties: Any, user: User) -> int:
+    """The version a PUT/PATCH is held to: ``If-Match``, else the ``version`` property sent back (see module doc)."""
+    if if_match is not None and if_match.strip():
+        return _version(if_match)
+    sent = properties.get("version") if isinstance(properties, dict) else None
+    if sent is None:
+        raise HTTPException(
+            428,
+            "需要 If-Match 请求头或读取时的 version 属性 / If-Match or the version property you read is required",
+        )
+    if isinstance(sent, bool) or not isinstance(sent, int) or not 1 <= sent < 2**62:
+        raise HTTPException(422, f"version 应为正整数 / version must be a positive integer: {str(sent)[:40]}")
+    current = int(editing.read_feature(store, layer=cid, fid=fid)["properties"]["version"])
+    if sent == current or sent > current or not _only_own_edits(store, cid, fid, sent, current, user):
+        return sent
+    return current
+
+
+def _only_own_edits(store: Store, cid: str, fid: int, seen: int, current: int, user: User) -> bool:
+    """Whether every version after ``seen`` up to ``current`` was written by ``user`` (their own saves)."""
+    feature_id = editing.read_feature(store, layer=cid, fid=fid)["properties"]["id"]
+    edits = store.tables["edits"]
+    stmt = select(func.count(), func.count().filter(edits.c.actor == user.name)).where(
+        edits.c.layer == cid, edits.c.feature_id == feature_id, edits.c.version > seen, edits.c.version <= current
+    )
+    with store.engine.connect() as conn:
+        total, own = conn.execute(stmt).one()
+    return total == own == current - seen
 
 
 def _input_crs(request: Request, store: Store, content_crs: str | None) -> str:
@@ -97,8 +142,8 @@ def _write(
     replace: bool,
 ) -> JSONResponse:
     editing.check_editable(cid)
-    version = _version(if_match)
     feature = _feature_body(body)
+    version = _seen_version(store, cid, fid, if_match, feature.get("properties"), user)
     force, reason = _force(request, feature)
     raw = feature.get("geometry")
     if replace and raw is None:
@@ -161,15 +206,33 @@ def remove(
     store: StoreDep,
     user: Planner,
 ) -> Response:
+    if if_match is not None and if_match.strip():
+        version = _version(if_match)
+    else:
+        version = int(editing.read_feature(store, layer=cid, fid=fid)["properties"]["version"])
     editing.delete_feature(
-        store,
-        layer=cid,
-        fid=fid,
-        version=_version(if_match),
-        actor=user.name,
-        reason=request.query_params.get("reason"),
+        store, layer=cid, fid=fid, version=version, actor=user.name, reason=request.query_params.get("reason")
     )
     return Response(status_code=204)
+
+
+def _allow(user: User, cid: str, *, item: bool) -> Response:
+    methods = ["GET", "HEAD", "OPTIONS"]
+    if user.can("planner") and cid in editing.EDITABLE_LAYERS:
+        methods += ["PUT", "DELETE"] if item else ["POST"]
+    return Response(status_code=204, headers={"Allow": ", ".join(methods)})
+
+
+@router.options("/collections/{cid}/items", status_code=204, summary="Methods the caller may use on the features")
+def items_options(cid: str, user: Viewer) -> Response:
+    check_collection(cid)
+    return _allow(user, cid, item=False)
+
+
+@router.options("/collections/{cid}/items/{fid}", status_code=204, summary="Methods the caller may use on a feature")
+def item_options(cid: str, fid: str, user: Viewer) -> Response:
+    check_collection(cid)
+    return _allow(user, cid, item=True)
 
 
 class MergeRequest(BaseModel):

@@ -108,3 +108,17 @@ def user_for_token(store: Store, token: str) -> User | None:
     with store.engine.connect() as conn:
         row = conn.execute(select(table.c.name, table.c.role).where(table.c.token_hash == hash_token(token))).first()
     return None if row is None else User(name=row.name, role=row.role)
+
+
+def user_for_credentials(store: Store, name: str, token: str) -> User | None:
+    """The user of HTTP Basic credentials (user name, token as password), or None when they do not match.
+
+    The token is the secret and is looked up by its digest exactly as a bearer token is; the name must be the
+    token's user. QGIS up to 3.28 encodes Basic credentials as Latin-1, so a Chinese name arrives with ``?`` for
+    every character outside Latin-1: that spelling of the token's user's name is accepted too.
+    """
+    user = user_for_token(store, token)
+    if user is None:
+        return None
+    latin1 = user.name.encode("latin-1", "replace").decode("latin-1")
+    return user if name in (user.name, latin1) else None

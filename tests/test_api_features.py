@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import httpx
 import numpy as np
@@ -22,11 +23,14 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from geo.auth import add_user
 from geo.io.importers import import_layer
+from geo.policy.profiles import list_profiles
 from geo.settings import APISettings
 from geo.stores import Store
 from tests.conftest import ROOT, SAMPLE
 
 LAYERS = ("streets", "neighbourhoods", "communities", "buildings", "zones", "roads")
+#: ``units`` is the configured profile's (national-2020 by default); every other profile has its own collection.
+UNIT_COLLECTIONS = ("units", *(f"units-{p}" for p in list_profiles() if p != "national-2020"))
 STREET = "华庭街道"
 
 
@@ -43,15 +47,17 @@ def client_for(store: Store, role: str = "viewer", **settings: object) -> TestCl
 
 
 @contextmanager
-def serve(store: Store, **env: str) -> Iterator[str]:
+def serve(store: Store, *, access_log: Path | None = None, **env: str) -> Iterator[str]:
     """Run the API with uvicorn in a subprocess on a free loopback port; yields its base URL.
 
-    A subprocess, not a thread: GDAL holds the GIL while it reads, which would starve a server thread.
+    A subprocess, not a thread: GDAL holds the GIL while it reads, which would starve a server thread. With
+    ``access_log``, uvicorn writes one line per request there (what a client really asked for).
     """
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     environ = dict(os.environ, RENEWAL_DATABASE_URL=store.engine.url.render_as_string(hide_password=False), **env)
+    log = access_log.open("w") if access_log else None
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -64,10 +70,12 @@ def serve(store: Store, **env: str) -> Iterator[str]:
             "--port",
             str(port),
             "--log-level",
-            "warning",
+            "info" if access_log else "warning",
         ],
         env=environ,
         cwd=ROOT,
+        stdout=log,
+        stderr=log,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -84,6 +92,8 @@ def serve(store: Store, **env: str) -> Iterator[str]:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+        if log:
+            log.close()
 
 
 @pytest.fixture
@@ -118,7 +128,7 @@ def test_landing_page_and_conformance_announce_core_geojson_and_crs(client: Test
 
 def test_collections_list_every_layer_with_extent_and_crs(client: TestClient, city: Store) -> None:
     docs = {c["id"]: c for c in client.get("/collections").json()["collections"]}
-    assert set(docs) == {*LAYERS, "units"}
+    assert set(docs) == {*LAYERS, *UNIT_COLLECTIONS}
     assert docs["communities"]["extent"]["spatial"]["bbox"] == [list(city.extent("communities"))]
     # The sample city lies at 101.5°E: GK zone CM 102°E is EPSG:4543.
     assert docs["communities"]["crs"] == [
@@ -227,7 +237,7 @@ def test_gdal_reads_every_collection_through_oapif(city: Store) -> None:
     try:
         with serve(city) as base:
             listed = {name for name, _ in pyogrio.list_layers(f"OAPIF:{base}")}
-            assert listed == {*LAYERS, "units"}
+            assert listed == {*LAYERS, *UNIT_COLLECTIONS}
             for layer in LAYERS:
                 expected = city.read_layer(layer)
                 for crs in (None, "EPSG:4490"):

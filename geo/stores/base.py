@@ -29,6 +29,8 @@ from geo.model import LAYERS, SPATIAL_LAYERS, STORAGE_EPSG
 from geo.stores.schema import build_metadata
 
 BBox = tuple[float, float, float, float]
+#: Spatial predicates both stores evaluate exactly in SQL (CQL2's ``S_*`` operators).
+SPATIAL_PREDICATES = ("INTERSECTS", "DISJOINT", "CONTAINS", "WITHIN", "TOUCHES", "CROSSES", "OVERLAPS", "EQUALS")
 _MIGRATIONS = Path(__file__).with_name("migrations")
 _PANDAS_TYPES = {"text": "object", "int": "Int64", "float": "float64", "bool": "boolean", "json": "object"}
 
@@ -218,10 +220,11 @@ class Store(ABC):
             yield self._frame(layer, cols, rows, bbox=kwargs.get("bbox"))
 
     def count(self, layer: str, *, bbox: BBox | None = None, filters: Mapping[str, Any] | None = None) -> int:
-        if bbox is not None and self.dialect == "sqlite":
-            return len(self.read_layer(layer, bbox=bbox, filters=filters))
+        """Current features of a layer, counted in SQL (``bbox``: exact intersection, index-backed)."""
         table = self.tables[layer]
-        conds = self._conditions(table, bbox=bbox, filters=filters)
+        conds = self._conditions(table, filters=filters)
+        if bbox is not None:
+            conds.append(self.spatial_condition(table, "INTERSECTS", shapely.box(*bbox)))
         with self.engine.connect() as conn:
             return int(conn.execute(select(func.count()).select_from(table).where(and_(true(), *conds))).scalar_one())
 
@@ -317,6 +320,13 @@ class Store(ABC):
     @abstractmethod
     def _bbox_condition(self, table: Table, bbox: BBox) -> Any:
         """Index-backed bbox condition (exact on PostGIS, candidates on SQLite)."""
+
+    @abstractmethod
+    def spatial_condition(self, table: Table, predicate: str, geom: Any) -> Any:
+        """Exact, index-backed SQL condition ``predicate(feature geometry, geom)``; ``geom`` is EPSG:4490.
+
+        ``predicate`` is one of ``SPATIAL_PREDICATES`` (the CQL2 spatial operators without the ``S_``).
+        """
 
     @abstractmethod
     def _extent_sql(self, layer: str) -> Any:

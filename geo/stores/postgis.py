@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import shapely
-from sqlalchemy import Connection, LargeBinary, Table, create_engine, func, text
+from sqlalchemy import Connection, LargeBinary, Table, create_engine, func, literal, text
 
 from geo.model import LAYERS, STORAGE_EPSG
 from geo.stores._pgcopy import column_payload, copy_buffer
@@ -112,6 +112,10 @@ class PostGISStore(Store):
     def _bbox_condition(self, table: Table, bbox: BBox) -> Any:
         env = func.ST_MakeEnvelope(*bbox, STORAGE_EPSG)
         return func.ST_Intersects(table.c.geom, env)
+
+    def spatial_condition(self, table: Table, predicate: str, geom: Any) -> Any:
+        literal_geom = func.ST_GeomFromWKB(literal(shapely.to_wkb(geom), LargeBinary), STORAGE_EPSG)
+        return getattr(func, f"ST_{predicate.title()}")(table.c.geom, literal_geom)
 
     def _extent_sql(self, layer: str) -> Any:
         return text(

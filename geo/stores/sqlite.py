@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import shapely
-from sqlalchemy import Connection, Table, create_engine, event, select, text
+from sqlalchemy import Connection, LargeBinary, Table, and_, column, create_engine, event, func, literal, select, text
+from sqlalchemy import table as sql_table
 
 from geo.stores.base import BBox, Store
 from geo.stores.schema import rtree_ddl
@@ -73,11 +75,25 @@ class SQLiteStore(Store):
 
     def _bbox_condition(self, table: Table, bbox: BBox) -> Any:
         minx, miny, maxx, maxy = bbox
-        rtree = text(
-            f"SELECT fid FROM {table.name}_rtree WHERE maxx >= :bminx AND minx <= :bmaxx "
-            "AND maxy >= :bminy AND miny <= :bmaxy"
-        ).bindparams(bminx=minx, bmaxx=maxx, bminy=miny, bmaxy=maxy)
-        return table.c.fid.in_(select(text("fid")).select_from(rtree.columns().subquery()))
+        rtree = sql_table(
+            f"{table.name}_rtree", column("fid"), column("minx"), column("maxx"), column("miny"), column("maxy")
+        )
+        hits = select(rtree.c.fid).where(
+            rtree.c.maxx >= minx, rtree.c.minx <= maxx, rtree.c.maxy >= miny, rtree.c.miny <= maxy
+        )
+        return table.c.fid.in_(hits)
+
+    def spatial_condition(self, table: Table, predicate: str, geom: Any) -> Any:
+        """The R*Tree narrows to bounding-box candidates, then the exact predicate runs as a SQLite function.
+
+        Every predicate but DISJOINT implies that the bounding boxes meet, so only those use the index.
+        """
+        exact = getattr(func, f"renewal_{predicate.lower()}")(
+            table.c.geom, literal(shapely.to_wkb(geom), LargeBinary)
+        )
+        if predicate == "DISJOINT":
+            return exact == 1
+        return and_(self._bbox_condition(table, tuple(shapely.bounds(geom))), exact == 1)
 
     def _extent_sql(self, layer: str) -> Any:
         return text(f"SELECT min(minx), min(miny), max(maxx), max(maxy) FROM {layer}")
@@ -88,12 +104,52 @@ def _begin(conn: Connection) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("sqlite_write") else "BEGIN")
 
 
+@lru_cache(maxsize=64)
+def _prepared(wkb: bytes) -> Any:
+    """A filter's geometry, parsed and prepared once for the many rows it is tested against."""
+    geom = shapely.from_wkb(wkb)
+    shapely.prepare(geom)
+    return geom
+
+
+def _predicate(test: Callable[[Any, Any], Any]) -> Callable[[bytes | None, bytes | None], int | None]:
+    """A SQLite function ``f(row WKB, filter WKB)`` evaluating ``test(prepared filter geometry, row geometry)``."""
+
+    def call(row: bytes | None, other: bytes | None) -> int | None:
+        if row is None or other is None:
+            return None
+        try:
+            return int(test(_prepared(bytes(other)), shapely.from_wkb(bytes(row))))
+        except shapely.errors.ShapelyError:
+            return None
+
+    return call
+
+
+#: ``renewal_<predicate>(row, filter)`` for each CQL2 spatial predicate; the filter geometry comes first in the
+#: shapely call so that its prepared form is used, hence the converse for CONTAINS and WITHIN.
+_SPATIAL_FUNCTIONS = {
+    "intersects": shapely.intersects,
+    "disjoint": shapely.disjoint,
+    "contains": shapely.within,
+    "within": shapely.contains,
+    "touches": shapely.touches,
+    "crosses": shapely.crosses,
+    "overlaps": shapely.overlaps,
+    "equals": shapely.equals,
+}
+
+
 def _configure_connection(dbapi_conn: Any, _record: Any) -> None:
     # Transactions are begun by the "begin" event (see _begin), not implicitly by the driver.
     dbapi_conn.isolation_level = None
+    for name, test in _SPATIAL_FUNCTIONS.items():
+        dbapi_conn.create_function(f"renewal_{name}", 2, _predicate(test), deterministic=True)
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA busy_timeout=30000")
+    # LIKE compares case-sensitively, as on PostgreSQL (CQL2 filters give the same answer on both stores).
+    cur.execute("PRAGMA case_sensitive_like=ON")
     cur.close()

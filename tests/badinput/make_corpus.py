@@ -810,7 +810,25 @@ def api_cases() -> list[ApiCase]:
             feature({"id": "S1", "name": "x"}, None),
             {"If-Match": '"{version}"'},
         ),
-        ApiCase("delete_without_if_match", "DELETE", items + "/{fid}", (428,)),
+        # Neither If-Match nor the version read: the server cannot tell what the client saw (a DELETE without
+        # If-Match, as QGIS sends it, applies to the current version and is accepted).
+        ApiCase(
+            "patch_without_if_match_or_version", "PATCH", items + "/{fid}", (428,), {"properties": {"name": "x"}}
+        ),
+        ApiCase(
+            "put_with_a_version_never_read",
+            "PUT",
+            items + "/{fid}",
+            (412,),
+            community("S1", 5000.0, version=99),
+        ),
+        ApiCase(
+            "patch_version_not_a_number",
+            "PATCH",
+            items + "/{fid}",
+            (422,),
+            {"properties": {"name": "x", "version": "1"}},
+        ),
         ApiCase("merge_one_id", "POST", "/communities/merge", (422,), {"ids": ["S1"], "name": "并"}),
         ApiCase(
             "merge_unknown_ids",
