@@ -22,6 +22,7 @@ from api import (
     routes_users,
 )
 from api.analysis_cache import AnalysisCache
+from api.input_guard import InputGuard
 from api.limits import BodySizeLimit
 from geo.settings import APISettings, api_settings
 from geo.stores import Store, open_store
@@ -62,6 +63,7 @@ def create_app(store: Store | None = None, *, settings: APISettings | None = Non
     for router in ROUTERS:
         app.include_router(router)
     routes_edit_page.mount_static(app)
+    app.add_middleware(InputGuard)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

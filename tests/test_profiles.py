@@ -10,7 +10,7 @@ import yaml
 
 from geo.errors import DataError, NotFoundError
 from geo.model import DEFICIENCY_ITEMS, STAGES
-from geo.policy.profiles import PROFILE_DIR, list_profiles, load_profile
+from geo.policy.profiles import PROFILE_DIR, list_profiles, load_profile, load_profile_file
 from tests.conftest import SHARED
 
 SEED_PROFILES = ["chuxiong-2020", "mangshi-2020", "jingyuan-2023", "yulin-2022", "lucheng-2020"]
@@ -111,7 +111,7 @@ def _broken_copy(tmp_path: Path, edit) -> Path:
 def test_missing_field_names_file_and_field(tmp_path):
     path = _broken_copy(tmp_path, lambda raw: raw["cutoff"].pop("year"))
     with pytest.raises(DataError) as err:
-        load_profile(path)
+        load_profile_file(path)
     assert "broken-city.yaml" in err.value.message("en")
     assert "cutoff.year" in err.value.message("en")
     assert "broken-city.yaml" in err.value.message("zh")
@@ -120,7 +120,7 @@ def test_missing_field_names_file_and_field(tmp_path):
 def test_missing_item_mapping_names_the_item(tmp_path):
     path = _broken_copy(tmp_path, lambda raw: raw["content"]["items"].pop("roof"))
     with pytest.raises(DataError, match=r"content\.items\.roof"):
-        load_profile(path)
+        load_profile_file(path)
 
 
 def test_unknown_item_code_fails(tmp_path):
@@ -130,7 +130,7 @@ def test_unknown_item_code_fails(tmp_path):
 
     path = _broken_copy(tmp_path, edit)
     with pytest.raises(DataError) as err:
-        load_profile(path)
+        load_profile_file(path)
     text = err.value.message("en")
     assert "broken-city.yaml" in text
     assert "content.items.swimming_pool" in text
@@ -139,8 +139,8 @@ def test_unknown_item_code_fails(tmp_path):
 
 def test_external_profile_file_loads(tmp_path):
     path = _broken_copy(tmp_path, lambda raw: raw.update(id="newtown-2024"))
-    assert load_profile(path).id == "newtown-2024"
-    assert load_profile(str(path)).cutoff.last_year_in == 1999
+    assert load_profile_file(path).id == "newtown-2024"
+    assert load_profile_file(str(path)).cutoff.last_year_in == 1999
 
 
 def test_unknown_profile_id():

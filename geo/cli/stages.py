@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from geo.cli._common import Lang, ProfileOpt, console, friendly, resolve_profile
+from geo.cli._common import Lang, ProfileFileOpt, ProfileOpt, console, friendly, resolve_profile
 
 stage_app = typer.Typer(help="改造进度 / project stages", no_args_is_help=True)
 
@@ -32,6 +32,7 @@ def stage_set(
     note: Annotated[str | None, typer.Option("--note")] = None,
     actor: Annotated[str, typer.Option("--actor", help="记录人 / who records it")] = "cli",
     profile: ProfileOpt = None,
+    profile_file: ProfileFileOpt = None,
     lang: Lang = "zh",
 ) -> None:
     """记录一个阶段（不符合规则则拒绝并说明依据）/ Record a stage; refused with the rule and its source."""
@@ -66,7 +67,7 @@ def stage_set(
         date=day,
         evidence=evidence,
         actor=actor,
-        profile=resolve_profile(profile),
+        profile=resolve_profile(profile, profile_file),
         corrects=corrects,
         note=note,
     )
@@ -95,10 +96,11 @@ def stage_import(
     path: Annotated[Path, typer.Argument(help="台账 XLSX / ledger")],
     actor: Annotated[str, typer.Option("--actor")] = "cli",
     profile: ProfileOpt = None,
+    profile_file: ProfileFileOpt = None,
 ) -> None:
     """从台账批量更新进度（全部成功或全部不写入）/ Bulk update from an XLSX ledger, all or nothing."""
     from geo.progress.store import import_ledger
     from geo.stores import open_store
 
-    events = import_ledger(open_store(), path, profile=resolve_profile(profile), actor=actor)
+    events = import_ledger(open_store(), path, profile=resolve_profile(profile, profile_file), actor=actor)
     console.print(f"{len(events)} events")

@@ -16,6 +16,7 @@ import pyogrio
 import shapely
 
 from geo.errors import DataError
+from geo.io.cells import csv_rows, xlsx_row
 from geo.model import LAYERS, SPATIAL_LAYERS, STORAGE_EPSG
 from geo.stores import Store
 from geo.stores.base import dumps_json, layer_columns
@@ -122,7 +123,7 @@ def _write_csv(batches: Iterator[gpd.GeoDataFrame], layer: str, output: Path, *,
             data = gdf[list(names)].copy()
             data["extra"] = data["extra"].map(dumps_json)
             data["wkt"] = shapely.to_wkt(gdf.geometry.values, rounding_precision=-1)
-            writer.writerows(data.astype(object).where(data.notna(), None).itertuples(index=False))
+            writer.writerows(csv_rows(data.astype(object).where(data.notna(), None).itertuples(index=False)))
             total += len(gdf)
     return total
 
@@ -152,7 +153,7 @@ def _write_xlsx(batches: Iterator[gpd.GeoDataFrame], layer: str, output: Path, *
         data["lon"] = shapely.get_x(pts).round(7)
         data["lat"] = shapely.get_y(pts).round(7)
         for row in data.itertuples(index=False):
-            ws.append(list(row))
+            ws.append(xlsx_row(ws, row))
         total += len(gdf)
     wb.save(output)
     return total

@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from geo.crs import to_storage
 from geo.errors import CRSError, DataError
-from geo.io import derive
+from geo.io import derive, normalise
 from geo.io._readers import read_table, vector_batches, vector_source
 from geo.io.normalise import check_required, check_values, coerce, raise_row_errors, rename_columns
 from geo.io.validate import check_geometries
@@ -135,6 +135,7 @@ def import_layer(
             store.delete_all(conn, layer)
         context = _Context.load(store, conn, layer)
         existing = store.all_ids(conn, layer)
+        orphans = normalise.UnknownReferences(store.all_ids(conn, "communities")) if layer == "buildings" else None
         with store.deferred_spatial_index(conn, layer), vector_batches(source, batch_size=batch_size) as batches:
             for batch in batches:
                 frame = _prepare_batch(
@@ -143,6 +144,8 @@ def import_layer(
                 if frame is None:
                     continue
                 _check_ids(frame, seen, errors)
+                if orphans is not None:  # a typo in community_id would silently drop the building from analyses
+                    orphans.add(frame["community_id"])
                 if not errors:
                     if layer == "buildings":
                         _assign_buildings(frame, context, report)
@@ -157,6 +160,8 @@ def import_layer(
         if report.rows == 0 and not errors:
             raise DataError(f"{path.name} 中没有要素", f"{path.name} has no features")
         raise_row_errors(errors, source=path.name)
+        if orphans is not None and orphans.count:
+            report.warnings.append(orphans.warning(column="community_id", layer_zh="小区", layer="communities"))
         if spec.name in ("buildings", "communities"):
             report.derived_communities = derive_totals(store, conn)
         if layer == "communities":
