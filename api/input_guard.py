@@ -58,8 +58,11 @@ def _walk(doc: Any) -> Iterator[tuple[str, str, str]]:
     while stack:
         path, value = stack.pop()
         where = path or "(body)"
-        if isinstance(value, _Token):
-            yield where, f"{value} 不是可保存的数字", f"{value} is not a number the store can keep"
+        if isinstance(value, _Token) and value.lstrip("-")[:1].isdigit():
+            shown = f"{value[:20]}…({len(value)} chars)"
+            yield where, f"{shown} 超出 64 位整数范围", f"{shown} is beyond the 64-bit integer range"
+        elif isinstance(value, _Token):
+            yield where, f"{value} 不是有限的数字", f"{value} is not a finite number"
         elif isinstance(value, str):
             why = _bad_text(value)
             if why == "NUL":

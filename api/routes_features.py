@@ -19,7 +19,7 @@ from fastapi.responses import Response
 from sqlalchemy import select
 
 from api.crs_params import CRS84, EPSG_URI, content_crs_header, offered_crs, parse_bbox, resolve
-from api.deps import SettingsDep, StoreDep, Viewer
+from api.deps import MAX_QUERY_INT, SettingsDep, StoreDep, Viewer, query_number
 from geo.io.normalise import FALSE_WORDS, TRUE_WORDS
 from geo.model import LAYERS, STORAGE_EPSG
 from geo.settings import APISettings, policy_settings
@@ -164,13 +164,8 @@ def _filters(request: Request, cid: str) -> dict[str, Any]:
 
 
 def _typed(key: str, raw: str, kind: str) -> Any:
-    try:
-        if kind == "int":
-            return int(raw)
-        if kind == "float":
-            return float(raw)
-    except ValueError:
-        raise HTTPException(400, f"{key} 应为数字 / {key} must be a number: {raw}") from None
+    if kind in ("int", "float"):
+        return query_number(key, raw, kind)  # type: ignore[arg-type]
     if kind == "bool":
         word = raw.strip().lower()
         if word in TRUE_WORDS or word in FALSE_WORDS:
@@ -185,8 +180,8 @@ def _page(request: Request, settings: APISettings) -> tuple[int, int]:
         offset = int(request.query_params.get("offset", 0))
     except ValueError:
         raise HTTPException(400, "limit/offset 应为整数 / limit and offset must be integers") from None
-    if limit < 1 or offset < 0:
-        raise HTTPException(400, "limit ≥ 1，offset ≥ 0 / limit must be ≥ 1 and offset ≥ 0")
+    if limit < 1 or not 0 <= offset <= MAX_QUERY_INT:
+        raise HTTPException(400, "limit ≥ 1，0 ≤ offset < 2^63 / limit must be ≥ 1 and offset in 0 … 2^63 - 1")
     return min(limit, settings.max_features_per_page), offset
 
 

@@ -97,6 +97,7 @@ def stage_import(
     actor: Annotated[str, typer.Option("--actor")] = "cli",
     profile: ProfileOpt = None,
     profile_file: ProfileFileOpt = None,
+    lang: Lang = "zh",
 ) -> None:
     """从台账批量更新进度（全部成功或全部不写入）/ Bulk update from an XLSX ledger, all or nothing."""
     from geo.progress.store import import_ledger
