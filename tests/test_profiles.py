@@ -153,3 +153,60 @@ def test_to_display_shows_rules_and_sources():
     assert "1999年（含）以前建成" in zh and "温鹿政办〔2020〕21号 三(三)1" in zh and "C/D级危房" in zh
     en = load_profile("yulin-2022").to_display("en")
     assert "built in 2000 or earlier" in en and "玉政办发〔2022〕13号 四(一)" in en
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "/etc/passwd",
+        "../profiles/lucheng-2020",
+        str(PROFILE_DIR / "lucheng-2020.yaml"),
+        "lucheng-2020.yaml",
+        "a" * 3000,
+        "\x00\xff\xfe",
+        "lucheng-2020\x00",
+    ],
+)
+def test_load_profile_takes_a_registry_id_only(value: str) -> None:
+    """A path, even to a shipped profile, is never resolved: not found, naming the valid ids, quoting little."""
+    with pytest.raises(NotFoundError) as err:
+        load_profile(value)
+    message = err.value.message("en")
+    assert all(pid in message for pid in list_profiles())
+    assert len(message) < 300 and "\x00" not in message
+
+
+def test_a_valid_profile_file_outside_the_registry_is_not_an_id(tmp_path: Path) -> None:
+    path = _broken_copy(tmp_path, lambda raw: raw.update(id="newtown-2024"))
+    with pytest.raises(NotFoundError):
+        load_profile(str(path))
+    assert load_profile_file(path).id == "newtown-2024"
+
+
+def test_the_cli_loads_a_profile_file_only_through_its_own_option(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from geo.cli import app
+    from geo.io.importers import import_layer
+    from geo.progress.store import stage_history
+    from geo.stores import open_store
+    from tests.badinput.make_corpus import seed_collection, write_json
+
+    store = open_store(f"sqlite:///{tmp_path / 'cli.sqlite'}")
+    import_layer(store, "communities", write_json(tmp_path / "seed.geojson", seed_collection()))
+    monkeypatch.setattr("geo.stores.open_store", lambda *a, **k: store)
+    path = _broken_copy(tmp_path, lambda raw: raw.update(id="newtown-2024"))
+    stage = ["stage", "set", "S1", "survey", "--date", "2026-03-01", "--lang", "en"]
+
+    refused = CliRunner().invoke(app, [*stage, "--profile", str(path)])
+    assert refused.exit_code == 2 and "No profile" in refused.output and "Traceback" not in refused.output
+    both = CliRunner().invoke(app, [*stage, "--profile", "lucheng-2020", "--profile-file", str(path)])
+    assert both.exit_code == 2 and "not both" in both.output
+    assert stage_history(store, "S1") == []
+
+    done = CliRunner().invoke(app, [*stage, "--profile-file", str(path)])
+    assert done.exit_code == 0, done.output
+    assert [e["stage"] for e in stage_history(store, "S1")] == ["survey"]
+    store.dispose()

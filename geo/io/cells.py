@@ -57,7 +57,7 @@ def xlsx_cell(ws: Any, value: Any) -> Any:
     """
     if not is_formula_like(value):
         return value
-    cell = Cell(ws, value=value)
+    cell = Cell(ws, row=1, column=1, value=value)  # ``append`` puts it in its place
     cell.data_type = "s"  # openpyxl would otherwise store text starting with "=" as a formula
     cell.quotePrefix = True
     return cell

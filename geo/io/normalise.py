@@ -236,7 +236,7 @@ def check_values(df: pd.DataFrame, layer: Layer) -> list[tuple[object, str, str]
         if col not in layer.column_names or col not in df.columns:
             continue
         upper = col == "safety_grade"
-        vals = df[col].map(lambda v, z=zh_codes, up=upper: z.get(v, v.upper() if up and v else v))
+        vals = df[col].map(lambda v, z=zh_codes, up=upper: z.get(v, v.upper() if up and isinstance(v, str) else v))
         bad = vals.notna() & ~vals.isin(list(codes))
         for row in df.index[bad]:
             errors.append(
