@@ -29,6 +29,18 @@ from tests.test_editing import add_communities, gk_box
 SAMPLE_STREET = "华庭街道"
 
 
+def _surveyed(store: Store, community_id: str) -> None:
+    record_stage(
+        store,
+        community_id=community_id,
+        stage="survey",
+        date=dt.date(2026, 3, 1),
+        evidence=None,
+        actor="t",
+        profile="national-2020",
+    )
+
+
 def _new(store: Store, since: int) -> list[tuple[str, tuple[str, ...] | None]]:
     return [(c.layer, c.streets) for c in store.changes_since(since)]
 
@@ -58,15 +70,7 @@ def test_every_write_logs_what_it_touched_in_its_own_transaction(store: Store, t
     assert _new(store, stamp) == [("communities", ("华庭街道", "江滨街道"))]
     stamp = store.change_stamp()
 
-    record_stage(
-        store,
-        community_id="B",
-        stage="survey",
-        date=dt.date(2026, 3, 1),
-        evidence=None,
-        actor="t",
-        profile="national-2020",
-    )
+    _surveyed(store, "B")
     assert _new(store, stamp) == [("stage_events", ("华庭街道",))]
     stamp = store.change_stamp()
 
@@ -112,15 +116,7 @@ def test_a_refused_or_read_only_transaction_logs_nothing(store: Store, tmp_path:
 def test_the_stamp_can_be_asked_for_some_layers_only(store: Store) -> None:
     add_communities(store, [("A", gk_box(0, 0, 100, 100), 40)])
     communities = store.change_stamp(["communities"])
-    record_stage(
-        store,
-        community_id="A",
-        stage="survey",
-        date=dt.date(2026, 3, 1),
-        evidence=None,
-        actor="t",
-        profile="national-2020",
-    )
+    _surveyed(store, "A")
     assert store.change_stamp(["communities", "survey"]) == communities < store.change_stamp()
     assert store.change_stamp(["roads"]) == 0
     assert store.changes_since(communities) == [Change(store.change_stamp(), "stage_events", ("华庭街道",))]
