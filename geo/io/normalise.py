@@ -25,6 +25,15 @@ FALSE_WORDS = {"否", "无", "n", "no", "false", "f", "0", "0.0", "×", ""}
 INT_LIMIT = 2.0**63
 #: Unknown references quoted in an import's warning.
 _SHOWN_REFERENCES = 10
+#: Largest plausible value of a count or area column, for one compound or building (the largest Chinese compounds
+#: hold some 20,000 households and a few million m² of floor area): past this a value is a typo or a unit mistake
+#: and would only turn costs and plans into nonsense.
+PLAUSIBLE_MAX = {
+    "households": 100_000,
+    "low_income_households": 100_000,
+    "floors": 200,
+    "floor_area_m2": 10_000_000.0,
+}
 
 
 def header_map(layer: Layer, *, mapping: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -218,7 +227,7 @@ def _printable(text: str) -> str:
 
 
 def check_values(df: pd.DataFrame, layer: Layer) -> list[tuple[object, str, str]]:
-    """Domain checks beyond types: ids present, known codes for kinds, classes and grades."""
+    """Domain checks beyond types: ids present, known codes, plausible counts, areas and years."""
     from geo.model import BUILDING_TYPES, ROAD_CLASSES, SAFETY_GRADES, ZONE_KINDS
 
     errors: list[tuple[object, str, str]] = []
@@ -247,6 +256,18 @@ def check_values(df: pd.DataFrame, layer: Layer) -> list[tuple[object, str, str]
                 )
             )
         df[col] = vals.where(~bad, df[col])
+    for col, limit in PLAUSIBLE_MAX.items():
+        if col in layer.column_names and col in df.columns:
+            over = (df[col].notna() & (df[col] > limit)).fillna(False).to_numpy(dtype=bool)
+            for row in df.index[over]:
+                value = _plain(df.at[row, col])
+                errors.append(
+                    (
+                        row,
+                        f"{col} 的值 {value} 不合理（超过 {limit:g}）",
+                        f"implausible {col}: {value} (over {limit:g})",
+                    )
+                )
     if {"households", "low_income_households"} <= set(df.columns):
         low, total = df["low_income_households"], df["households"]
         over = (low.notna() & total.notna() & (low > total)).fillna(False)

@@ -452,6 +452,13 @@ def value_cases() -> list[ImportCase]:
             ("row 1", "low_income_households 41 exceeds households 40"),
         ),
         ImportCase(
+            "households_implausible",
+            C,
+            _geojson("hh_huge", [community("U1", 0, households=5_000_000, floor_area_m2=1e308)]),
+            ("row 1", "implausible households: 5000000", "implausible floor_area_m2"),
+            why="finite, within 64 bits, and nonsense: costs and plans would follow it",
+        ),
+        ImportCase(
             "survey_csv_nul",
             "survey",
             _survey_csv("nul_survey", ["community_id", "供水", "备注"], [["S1", "是", "a\x00b"]]),
@@ -970,6 +977,7 @@ def api_value_cases() -> list[ApiCase]:
             if_match,
             ("properties.floor_area_m2",),
         ),
+        _patch("patch_area_implausible", {"floor_area_m2": 1e308}, (422,), "implausible floor_area_m2"),
         _patch(
             "patch_low_income_over_households",
             {"households": 10, "low_income_households": 11},
