@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from fastapi import Depends, HTTPException, Path, Request
 
 from geo.auth import User, user_for_token
+from geo.io.normalise import INT_LIMIT
 from geo.settings import APISettings
 from geo.stores import Store
 
@@ -63,17 +64,16 @@ Admin = Annotated[User, Depends(admin)]
 #: Feature and plan numbers in URLs: positive 64-bit integers (larger ones are a 422, not an overflow).
 FeatureId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
-#: Largest integer a column holds (BIGINT): a larger query value could not match anything, and SQLite's driver
-#: cannot even bind it.
-MAX_QUERY_INT = 2**63 - 1
-
 
 def query_number(key: str, raw: str, kind: Literal["int", "float"]) -> int | float:
-    """A numeric query value: a finite number (an integer within 64 bits for ``int``), else 400 naming ``key``."""
+    """A numeric query value: a finite number (an integer within 64 bits for ``int``), else 400 naming ``key``.
+
+    A larger integer could match nothing a column holds, and SQLite's driver cannot even bind it.
+    """
     try:
         value: int | float = int(raw) if kind == "int" else float(raw)
     except ValueError:
         raise HTTPException(400, f"{key} 应为数字 / {key} must be a number: {raw}") from None
-    if (kind == "int" and abs(value) > MAX_QUERY_INT) or (kind == "float" and not math.isfinite(value)):
+    if (kind == "int" and abs(value) >= INT_LIMIT) or (kind == "float" and not math.isfinite(value)):
         raise HTTPException(400, f"{key} 超出范围 / {key} is out of range: {raw}")
     return value

@@ -20,9 +20,8 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import request_lang
+from geo.io.normalise import INT_LIMIT, text_problem
 
-#: The largest integer a column or a JSON property of the store holds (BIGINT).
-MAX_INT = 2**63 - 1
 #: Problems quoted in one refusal.
 MAX_SHOWN = 5
 _BODY_METHODS = {"POST", "PUT", "PATCH"}
@@ -41,17 +40,6 @@ def _integer(text: str) -> int | _Token:
     return _Token(text) if len(text) > 20 else int(text)
 
 
-def _bad_text(value: str) -> str | None:
-    if "\x00" in value:
-        return "NUL"
-    if not value.isascii():
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            return "surrogate"
-    return None
-
-
 def _walk(doc: Any) -> Iterator[tuple[str, str, str]]:
     """``(path, zh, en)`` for every value of ``doc`` no store can keep, depth first, without recursion."""
     stack: list[tuple[str, Any]] = [("", doc)]
@@ -64,19 +52,13 @@ def _walk(doc: Any) -> Iterator[tuple[str, str, str]]:
         elif isinstance(value, _Token):
             yield where, f"{value} 不是有限的数字", f"{value} is not a finite number"
         elif isinstance(value, str):
-            why = _bad_text(value)
-            if why == "NUL":
-                yield where, "含有 NUL 字符（\\u0000）", "contains a NUL character (\\u0000)"
-            elif why:
-                yield (
-                    where,
-                    "含有无效的 Unicode 字符（孤立代理项）",
-                    "contains an invalid Unicode character (lone surrogate)",
-                )
+            problem = text_problem(value)
+            if problem:
+                yield where, *problem
         elif isinstance(value, bool) or value is None:
             continue
         elif isinstance(value, int):
-            if abs(value) > MAX_INT:
+            if abs(value) >= INT_LIMIT:
                 yield where, f"{value} 超出 64 位整数范围", f"{value} is beyond the 64-bit integer range"
         elif isinstance(value, float):
             if not math.isfinite(value):
@@ -88,7 +70,7 @@ def _walk(doc: Any) -> Iterator[tuple[str, str, str]]:
         elif isinstance(value, dict):
             for key, item in reversed(value.items()):
                 child = f"{path}.{key}" if path else str(key)
-                if _bad_text(key):
+                if text_problem(key):
                     yield child, "属性名含有 NUL 或无效字符", "the property name holds a NUL or invalid character"
                 stack.append((child, item))
         elif isinstance(value, list):
@@ -107,11 +89,11 @@ def body_problems(body: bytes) -> list[tuple[str, str, str]]:
 def url_problems(scope: Scope) -> list[tuple[str, str, str]]:
     """Query parameters and path segments holding a NUL or a lone surrogate, as ``(where, zh, en)``."""
     out = []
-    if _bad_text(scope.get("path", "")):
+    if text_problem(scope.get("path", "")):
         out.append(("path", "网址路径含有 NUL 或无效字符", "the URL path holds a NUL or invalid character"))
     query = scope.get("query_string", b"").decode("latin-1")
     for key, value in parse_qsl(query, keep_blank_values=True):
-        if _bad_text(key) or _bad_text(value):
+        if text_problem(key) or text_problem(value):
             out.append((key, "查询参数含有 NUL 或无效字符", "the query parameter holds a NUL or invalid character"))
     return out
 

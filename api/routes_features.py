@@ -19,8 +19,8 @@ from fastapi.responses import Response
 from sqlalchemy import select
 
 from api.crs_params import CRS84, EPSG_URI, content_crs_header, offered_crs, parse_bbox, resolve
-from api.deps import MAX_QUERY_INT, SettingsDep, StoreDep, Viewer, query_number
-from geo.io.normalise import FALSE_WORDS, TRUE_WORDS
+from api.deps import SettingsDep, StoreDep, Viewer, query_number
+from geo.io.normalise import FALSE_WORDS, INT_LIMIT, TRUE_WORDS
 from geo.model import LAYERS, STORAGE_EPSG
 from geo.settings import APISettings, policy_settings
 from geo.space.units import UNIT_COLUMNS
@@ -180,7 +180,7 @@ def _page(request: Request, settings: APISettings) -> tuple[int, int]:
         offset = int(request.query_params.get("offset", 0))
     except ValueError:
         raise HTTPException(400, "limit/offset 应为整数 / limit and offset must be integers") from None
-    if limit < 1 or not 0 <= offset <= MAX_QUERY_INT:
+    if limit < 1 or not 0 <= offset < INT_LIMIT:
         raise HTTPException(400, "limit ≥ 1，0 ≤ offset < 2^63 / limit must be ≥ 1 and offset in 0 … 2^63 - 1")
     return min(limit, settings.max_features_per_page), offset
 

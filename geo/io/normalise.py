@@ -21,8 +21,8 @@ from geo.model import DEFICIENCY_ITEMS, Layer
 
 TRUE_WORDS = {"是", "有", "y", "yes", "true", "t", "1", "1.0", "√", "✓"}
 FALSE_WORDS = {"否", "无", "n", "no", "false", "f", "0", "0.0", "×", ""}
-#: Integer columns are 64-bit (BIGINT); the first float past the range.
-INT_LIMIT = 2.0**63
+#: Integer columns are 64-bit (BIGINT): every integer kept is below this in magnitude.
+INT_LIMIT = 2**63
 #: Unknown references quoted in an import's warning.
 _SHOWN_REFERENCES = 10
 #: Largest plausible value of a count or area column, for one compound or building (the largest Chinese compounds
