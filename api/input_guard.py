@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qsl
@@ -25,6 +26,10 @@ from geo.io.normalise import INT_LIMIT, text_problem
 #: Problems quoted in one refusal.
 MAX_SHOWN = 5
 _BODY_METHODS = {"POST", "PUT", "PATCH"}
+#: What any value this module refuses must look like in the JSON text: a NUL or surrogate escape, a non-finite
+#: constant, an exponent of three digits or a run of 19 digits (every overflowing number has one of the two). A
+#: body without any (nearly all) is let through without parsing it here; one with them is parsed and walked.
+_SUSPECT = re.compile(rb"\\u0000|\\u[dD][89a-fA-F]|NaN|Infinity|[eE][+]?[0-9]{3}|[0-9]{19}")
 
 
 class _Token(str):
@@ -79,6 +84,8 @@ def _walk(doc: Any) -> Iterator[tuple[str, str, str]]:
 
 def body_problems(body: bytes) -> list[tuple[str, str, str]]:
     """What in a JSON body no store can keep, as ``(field path, zh, en)``; empty when nothing (or not JSON)."""
+    if b"\x00" not in body and not _SUSPECT.search(body):  # raw NULs: UTF-16/32 text, which the regex cannot read
+        return []
     try:
         doc = json.loads(body, parse_constant=_constant, parse_int=_integer)
     except (ValueError, RecursionError):
