@@ -1,7 +1,8 @@
 """The city's analysis, computed once per profile and data state and shared by the API's planning routes.
 
-The key is a cheap fingerprint of the data (row counts, the sum of feature versions, the newest fid and edit), so
-any import or edit makes the next request recompute, and repeated requests for candidates or units do not.
+The key is the store's change counter (:mod:`geo.stores.changes`): every committed write (import, edit, merge,
+survey, stage event, plan) adds to it in its own transaction, so the next request after any write recomputes, and
+repeated requests, from this process or another worker on the same store, do not.
 """
 
 from __future__ import annotations
@@ -10,29 +11,18 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import func, select
-
 from geo.analysis import Analysis, City, analyse, load_city
 from geo.model import SPATIAL_LAYERS
 from geo.policy.profiles import load_profile
 from geo.stores import Store
 
-
-def data_stamp(store: Store) -> tuple[Any, ...]:
-    """A value that changes whenever any layer, the survey or the edit log changes."""
-    parts: list[Any] = []
-    with store.engine.connect() as conn:
-        for name in SPATIAL_LAYERS:
-            t = store.tables[name]
-            parts.append(tuple(conn.execute(select(func.count(), func.sum(t.c.version), func.max(t.c.fid))).one()))
-        parts.append(conn.execute(select(func.count()).select_from(store.tables["survey"])).scalar())
-        parts.append(conn.execute(select(func.max(store.tables["edits"].c.edit_id))).scalar())
-    return tuple(parts)
+#: What an analysis reads: every spatial layer and the survey (stage events and plans only change map pages).
+ANALYSIS_INPUTS = (*SPATIAL_LAYERS, "survey")
 
 
-def _stages_stamp(store: Store) -> Any:
-    with store.engine.connect() as conn:
-        return conn.execute(select(func.max(store.tables["stage_events"].c.event_id))).scalar()
+def data_stamp(store: Store) -> int:
+    """The newest change to anything an analysis reads."""
+    return store.change_stamp(ANALYSIS_INPUTS)
 
 
 #: Rendered map pages kept (per profile, street, basemap, date and language).
@@ -45,9 +35,9 @@ class AnalysisCache:
     def __init__(self, store: Store) -> None:
         self.store = store
         self._lock = threading.Lock()
-        self._city: tuple[tuple[Any, ...], City] | None = None
-        self._entries: dict[tuple[str, str, bool], tuple[tuple[Any, ...], Analysis]] = {}
-        self._pages: dict[tuple[Any, ...], tuple[tuple[Any, ...], str]] = {}
+        self._city: tuple[int, City] | None = None
+        self._entries: dict[tuple[str, str, bool], tuple[int, Analysis]] = {}
+        self._pages: dict[tuple[Any, ...], tuple[int, str]] = {}
 
     def city(self) -> City:
         with self._lock:
@@ -70,8 +60,8 @@ class AnalysisCache:
             return result
 
     def page(self, key: tuple[Any, ...], build: Callable[[], str]) -> str:
-        """A rendered map page, rebuilt only when the data or the stage events changed since it was built."""
-        stamp = (data_stamp(self.store), _stages_stamp(self.store))
+        """A rendered map page, rebuilt only when anything (data, stage events, plans) changed since it was built."""
+        stamp = self.store.change_stamp()
         with self._lock:
             hit = self._pages.get(key)
         if hit is not None and hit[0] == stamp:
@@ -83,7 +73,7 @@ class AnalysisCache:
                 self._pages.pop(next(iter(self._pages)))
         return html
 
-    def _current_city(self, stamp: tuple[Any, ...]) -> City:
+    def _current_city(self, stamp: int) -> City:
         if self._city is None or self._city[0] != stamp:
             self._city = (stamp, load_city(self.store))
         return self._city[1]

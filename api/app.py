@@ -25,6 +25,7 @@ from api import (
 )
 from api.analysis_cache import AnalysisCache
 from api.head import HeadAsGet
+from api.input_guard import InputGuard
 from api.limits import BodySizeLimit
 from api.openapi_doc import as_oas30, describe_items
 from geo.policy.profiles import list_profiles
@@ -81,6 +82,7 @@ def create_app(store: Store | None = None, *, settings: APISettings | None = Non
         app.include_router(router)
     routes_edit_page.mount_static(app)
     routes_docs.mount_assets(app)
+    app.add_middleware(InputGuard)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

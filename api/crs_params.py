@@ -8,7 +8,7 @@ as their EPSG definitions say; GDAL, QGIS and other Part 2 clients expect exactl
 from __future__ import annotations
 
 import math
-import time
+import weakref
 from typing import Any
 
 import numpy as np
@@ -25,9 +25,10 @@ CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 EPSG_URI = "http://www.opengis.net/def/crs/EPSG/0/{code}"
 #: Where the sample data is when a store is empty (a GK zone must still be offered).
 _DEFAULT_LON = 117.0
-#: How long the data's zone is remembered (seconds).
-ZONE_TTL_S = 60.0
-_zones: dict[int, tuple[float, int]] = {}
+#: Layers whose extent places the data.
+_ZONE_LAYERS = ("communities", "streets")
+#: The zone of each open store with the change id it was computed at.
+_zones: weakref.WeakKeyDictionary[Store, tuple[int, int]] = weakref.WeakKeyDictionary()
 #: Densify a projected area's edges to this length (metres) before bringing it to degrees.
 _DENSIFY_M = 50.0
 
@@ -35,20 +36,21 @@ _DENSIFY_M = 50.0
 def data_zone(store: Store) -> int:
     """EPSG code of the GK zone of the communities (or streets) held; the central one when the store is empty.
 
-    Remembered for `ZONE_TTL_S` seconds per store: every items request names its CRS list, and the zone of a city
-    does not move between requests.
+    Remembered per store until the communities or streets change (the store's change counter, one index lookup),
+    so every items request can name its CRS list without measuring the layers, and a store that was empty and is
+    then filled offers its data's zone at once.
     """
-    now = time.monotonic()
-    hit = _zones.get(id(store))
-    if hit is not None and now - hit[0] < ZONE_TTL_S:
+    stamp = store.change_stamp(_ZONE_LAYERS)
+    hit = _zones.get(store)
+    if hit is not None and hit[0] == stamp:
         return hit[1]
     zone = gk_zone_epsg(_DEFAULT_LON)
-    for layer in ("communities", "streets"):
+    for layer in _ZONE_LAYERS:
         extent = store.extent(layer)
         if extent is not None:
             zone = gk_zone_epsg((extent[0] + extent[2]) / 2.0)
             break
-    _zones[id(store)] = (now, zone)
+    _zones[store] = (stamp, zone)
     return zone
 
 

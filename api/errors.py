@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -13,6 +14,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from geo.editing import OverlapError, StaleVersionError
 from geo.errors import ConflictError, CRSError, DataError, NotFoundError, RenewalError
+
+#: Where 5xx answers are explained: the request and the traceback, never in the response body.
+log = logging.getLogger("renewal.api")
 
 #: HTTP status for each error class of `geo.errors` (most specific first).
 STATUS: tuple[tuple[type[RenewalError], int], ...] = (
@@ -69,7 +73,10 @@ async def database_unavailable(request: Request, exc: Exception) -> JSONResponse
     if isinstance(exc, DBAPIError) and not (
         exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError)
     ):
+        # Handled here, so not re-raised to the server's own error log like other exceptions: log it ourselves.
+        log.error("500 %s %s: %s", request.method, request.url.path, exc, exc_info=exc)
         return await internal_error(request, exc)
+    log.warning("503 %s %s: database unavailable: %s", request.method, request.url.path, exc, exc_info=exc)
     return JSONResponse(
         {"detail": "数据库暂时不可用，请稍后重试 / the database is unavailable, retry shortly"},
         status_code=503,

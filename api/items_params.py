@@ -18,6 +18,7 @@ from pygeofilter import ast
 
 from api.crs_params import CRS84, parse_bbox, resolve, to_storage
 from geo.io.normalise import FALSE_WORDS, TRUE_WORDS
+from geo.model import INT_LIMIT
 from geo.settings import APISettings
 from geo.stores import Store
 from geo.stores.cql2 import FilterError, parse
@@ -142,7 +143,7 @@ def _typed(key: str, raw: str, kind: str) -> Any:
             value = int(raw) if kind == "integer" else float(raw)
         except ValueError:
             raise bad(f"{key} 应为数字：{raw[:40]}", f"{key} must be a number: {raw[:40]}") from None
-        if not math.isfinite(value) or abs(value) >= 2**63:
+        if not math.isfinite(value) or abs(value) >= INT_LIMIT:
             raise bad(f"{key} 超出范围：{raw[:40]}", f"{key} is out of range: {raw[:40]}")
         return value
     if kind == "boolean":

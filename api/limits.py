@@ -5,18 +5,26 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
-class BodyTooLarge(Exception):
-    """Raised inside ``receive`` when a body without a usable Content-Length grows past the limit."""
+def _too_large(limit: int) -> str:
+    return f"请求体过大（上限 {limit} 字节） / request body too large (limit {limit} bytes)"
+
+
+class BodyTooLarge(HTTPException):
+    """Raised inside ``receive`` when a body without a usable Content-Length (chunked) grows past the limit.
+
+    An HTTP 413 itself, so FastAPI, which turns any other error while reading a body into a 400, lets it through.
+    """
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, _too_large(limit))
 
 
 def _too_large_body(limit: int) -> bytes:
-    return json.dumps(
-        {"detail": f"请求体过大（上限 {limit} 字节） / request body too large (limit {limit} bytes)"},
-        ensure_ascii=False,
-    ).encode()
+    return json.dumps({"detail": _too_large(limit)}, ensure_ascii=False).encode()
 
 
 class BodySizeLimit:
@@ -43,7 +51,7 @@ class BodySizeLimit:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes:
-                    raise BodyTooLarge
+                    raise BodyTooLarge(self.max_bytes)
             return message
 
         async def tracking_send(message: Message) -> None:

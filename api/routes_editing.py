@@ -42,7 +42,7 @@ def _version(if_match: str | None) -> int:
     if if_match is None or not if_match.strip():
         raise HTTPException(428, "需要 If-Match 请求头（要素的 ETag） / If-Match with the feature's ETag is required")
     text = if_match.strip().removeprefix("W/").strip('"')
-    if not text.isdigit() or len(text) > 18:
+    if not (text.isascii() and text.isdigit() and len(text) <= 18):  # a version, not "²" or 10^30
         raise HTTPException(412, f"If-Match 不是有效版本 / If-Match is not a version: {if_match[:40]}")
     return int(text)
 
@@ -100,6 +100,7 @@ def _feature_body(body: Any) -> dict[str, Any]:
         raise HTTPException(422, "请求体应为 GeoJSON Feature / the body must be a GeoJSON Feature")
     if not isinstance(body.get("properties") or {}, dict):
         raise HTTPException(422, "properties 应为对象 / properties must be a JSON object")
+    editing.refuse_crs_member(body)
     return body
 
 

@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from geo.analysis import analyse, load_city, plan_streets, save_plan, street_candidates
+from geo.io.cells import csv_frame
 from geo.io.importers import import_layer
 from geo.policy.profiles import load_profile
 from geo.reports.candidates import write_candidates
@@ -99,7 +100,7 @@ def run_demo(
     result.units = len(units)
     result.merged_units = int((units["n_members"] > 1).sum())
     scattered_path = out / "scattered_buildings.csv"
-    analysis.scattered.to_csv(scattered_path, index=False, encoding="utf-8-sig")
+    csv_frame(analysis.scattered).to_csv(scattered_path, index=False, encoding="utf-8-sig")
     result.outputs.append(scattered_path)
 
     plan = plan_streets(analysis, streets=None, year_from=year_from, budget_per_year=budget_per_year)
@@ -107,7 +108,7 @@ def run_demo(
     result.plan_version = save_plan(store, name="demo", profile=profile.id, params=params, plan=plan)
     result.plan_years = len(plan.years)
     years_path = out / "plan_years.csv"
-    year_table(plan.years, lang=lang).to_csv(years_path, index=False, encoding="utf-8-sig")
+    csv_frame(year_table(plan.years, lang=lang)).to_csv(years_path, index=False, encoding="utf-8-sig")
     packages_path = out / "plan_packages.geojson"
     packages = plan.packages.assign(units=plan.packages["units"].map(lambda m: ",".join(map(str, m))))
     packages.to_crs(4326).to_file(packages_path, driver="GeoJSON")

@@ -5,6 +5,11 @@ Every write checks the version the editor last saw in the same transaction as th
 other: the second one gets `StaleVersionError` and must reload. Every change is recorded in ``edits`` with who, when,
 and the feature before and after as GeoJSON in storage coordinates (EPSG:4490, longitude first, full precision),
 which is what makes an exact undo possible.
+
+Every check-then-write is atomic on PostGIS too (READ COMMITTED): the rows a write depends on are locked first
+(``SELECT ... FOR UPDATE``, in ``fid`` order so two writers never wait on each other in a circle) and the write
+itself repeats the version it checked. A key another writer took first is a `ConflictError` (409), never a
+database error. Each write says which streets it touched in the store's change log.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import shapely
 import shapely.ops
 from shapely.geometry import mapping, shape
 from sqlalchemy import Connection, delete, func, null, select, update
+from sqlalchemy.exc import IntegrityError
 
 from geo.crs import metric_crs, parse_crs, to_storage
 from geo.errors import ConflictError, DataError, NotFoundError
@@ -106,6 +112,15 @@ def geometry_in(geometry: Mapping[str, Any] | None, *, crs: str = "CRS84", kind:
     """
     if not isinstance(geometry, Mapping) or "type" not in geometry:
         raise DataError("缺少几何（geometry）或格式不是 GeoJSON", "missing geometry, or not a GeoJSON geometry")
+    refuse_crs_member(geometry)
+    open_rings = _open_rings(geometry)
+    if open_rings:
+        raise DataError(
+            f"多边形的环未闭合（首末点不同）：第 {'、'.join(map(str, open_rings))} 个环；"
+            "GeoJSON 要求闭合，请补上终点",
+            f"a polygon ring is not closed (its first and last points differ): ring(s) "
+            f"{', '.join(map(str, open_rings))}; GeoJSON rings must end where they start",
+        )
     try:
         geom = shape(geometry)
     except (ValueError, TypeError, AttributeError, IndexError, KeyError, shapely.errors.ShapelyError) as exc:
@@ -133,6 +148,35 @@ def geometry_in(geometry: Mapping[str, Any] | None, *, crs: str = "CRS84", kind:
     source = spec.crs if spec.crs is not None else crs
     stored = to_storage(checked.set_crs(None, allow_override=True), crs=source)
     return stored.geometry.iloc[0]
+
+
+def refuse_crs_member(obj: Mapping[str, Any]) -> None:
+    """Refuse a GeoJSON ``crs`` member (GeoJSON 2008): its coordinates would silently be read as CRS84.
+
+    RFC 7946 dropped the member; OGC API – Features names the CRS of a request body in the ``Content-Crs`` header.
+    """
+    if "crs" in obj:
+        raise DataError(
+            "不支持 GeoJSON 的 crs 成员：请以 CRS84 经纬度提交，或在请求头 Content-Crs 中指明坐标系",
+            "the GeoJSON 'crs' member is not supported: send CRS84 coordinates, or name the CRS in the "
+            "Content-Crs header",
+        )
+
+
+def _open_rings(geometry: Mapping[str, Any]) -> list[int]:
+    """Numbers (1-based, over all polygons) of the rings whose last position is not their first.
+
+    shapely would close such a ring silently; the importers refuse it (GEOS cannot read it), and so does the API.
+    Malformed coordinates are left to `shapely.geometry.shape` to report.
+    """
+    kind, coords = geometry.get("type"), geometry.get("coordinates")
+    polygons = [coords] if kind == "Polygon" else coords if kind == "MultiPolygon" else []
+    rings = [ring for poly in polygons if isinstance(poly, list) for ring in poly]
+    return [
+        i
+        for i, ring in enumerate(rings, 1)
+        if isinstance(ring, list) and len(ring) >= 2 and isinstance(ring[0], list) and ring[0] != ring[-1]
+    ]
 
 
 def _properties(layer: str, values: Mapping[str, Any]) -> dict[str, Any]:
@@ -165,6 +209,14 @@ def _snapshot(row: Mapping[str, Any], geom: Any, layer: str) -> dict[str, Any]:
     props = {k: (None if v is pd.NA or (isinstance(v, float) and np.isnan(v)) else v) for k, v in props.items()}
     props = {k: (v.item() if isinstance(v, np.generic) else v) for k, v in props.items()}
     return {"type": "Feature", "id": int(row["fid"]), "properties": props, "geometry": mapping(geom)}
+
+
+def _lock(store: Store, conn: Connection, layer: str, *, fids: Sequence[int] = (), ids: Sequence[str] = ()) -> None:
+    """Lock rows for the rest of the transaction (PostGIS ``FOR UPDATE``, in ``fid`` order; SQLite's one writer
+    already excludes everyone), so the versions read next stay true until the write."""
+    table = store.tables[layer]
+    cond = table.c.fid.in_(list(fids)) | table.c.id.in_(list(ids))
+    conn.execute(select(table.c.fid).where(cond).order_by(table.c.fid).with_for_update()).all()
 
 
 def _read(store: Store, conn: Connection, layer: str, fid: int) -> tuple[dict[str, Any], Any]:
@@ -275,9 +327,10 @@ def create_feature(
     props = _properties(layer, given)
     with store.begin() as conn:
         if store.existing_ids(conn, layer, [props["id"]]):
-            raise ConflictError(f"编号已存在：{props['id']}", f"id already exists: {props['id']}")
+            raise _id_taken(props["id"])
         _guard_overlap(store, conn, layer, geometry, exclude=(), force=force, reason=reason)
         saved = _insert(store, conn, layer, props, geometry)
+        _note_streets(store, conn, layer, saved.feature)
         _record(
             store,
             conn,
@@ -293,9 +346,36 @@ def create_feature(
     return saved
 
 
+def _id_taken(value: str) -> ConflictError:
+    return ConflictError(f"编号已存在：{value}", f"id already exists: {value}")
+
+
+def _integrity_errors(store: Store) -> tuple[type[Exception], ...]:
+    """A unique key taken: SQLAlchemy's error, or the driver's own from PostGIS's COPY on the raw cursor."""
+    return (IntegrityError, store.engine.dialect.loaded_dbapi.IntegrityError)
+
+
+#: The property of each layer's features that names their street, for the change log.
+_STREET_OF = {"communities": "street", "neighbourhoods": "street", "streets": "name"}
+
+
+def _note_streets(store: Store, conn: Connection, layer: str, *snapshots: Mapping[str, Any] | None) -> None:
+    """Tell the change log which streets a write touched: the street before and after (a move touches two).
+
+    Zones reach across streets, so a zone edit touches any street.
+    """
+    key = _STREET_OF.get(layer)
+    streets = None if key is None else [s["properties"].get(key) for s in snapshots if s is not None]
+    store.note_change(conn, layer, streets=streets)
+
+
 def _insert(store: Store, conn: Connection, layer: str, props: Mapping[str, Any], geometry: Any) -> Saved:
+    """Insert one feature; an id another writer committed meanwhile is a 409, not a database error."""
     frame = gpd.GeoDataFrame([dict(props)], geometry=[geometry], crs=STORAGE_EPSG)
-    store.write_layer(conn, layer, frame)
+    try:
+        store.write_layer(conn, layer, frame)
+    except _integrity_errors(store) as exc:  # another writer won the race on the unique id (this one is lost)
+        raise _id_taken(props["id"]) from exc
     table = store.tables[layer]
     fid = int(conn.execute(select(table.c.fid).where(table.c.id == props["id"])).scalar_one())
     row, geom = _read(store, conn, layer, fid)
@@ -308,11 +388,14 @@ def _update(
     """The optimistic write: only the row still at version ``seen`` changes; anything else is a lost race."""
     table = store.tables[layer]
     values = {k: (null() if v is None else v) for k, v in values.items()}  # SQL NULL, never JSON null
-    done = conn.execute(
-        update(table)
-        .where(table.c.fid == fid, table.c.version == seen)
-        .values(**values, version=seen + 1, updated_at=func.now())
-    )
+    try:
+        done = conn.execute(
+            update(table)
+            .where(table.c.fid == fid, table.c.version == seen)
+            .values(**values, version=seen + 1, updated_at=func.now())
+        )
+    except _integrity_errors(store) as exc:  # a new id another writer has just taken
+        raise _id_taken(str(values.get("id"))) from exc
     if done.rowcount == 0:
         current = conn.execute(select(table.c.version).where(table.c.fid == fid)).scalar()
         if current is None:
@@ -349,6 +432,7 @@ def update_feature(
     """
     check_editable(layer)
     with store.begin() as conn:
+        _lock(store, conn, layer, fids=[fid])
         row, geom = _read(store, conn, layer, fid)
         _refuse_retired(layer, row)
         before = _snapshot(row, geom, layer)
@@ -361,12 +445,13 @@ def update_feature(
             merged |= dict(properties or {})
         props = _properties(layer, merged)
         if props["id"] != row["id"] and store.existing_ids(conn, layer, [props["id"]]):
-            raise ConflictError(f"编号已存在：{props['id']}", f"id already exists: {props['id']}")
+            raise _id_taken(props["id"])
         if geometry is not None:
             _guard_overlap(store, conn, layer, geometry, exclude=(fid,), force=force, reason=reason)
         _update(store, conn, layer, fid, version, props, geometry)
         row, geom = _read(store, conn, layer, fid)
         after = _snapshot(row, geom, layer)
+        _note_streets(store, conn, layer, before, after)
         _record(
             store,
             conn,
@@ -389,10 +474,13 @@ def delete_feature(
     check_editable(layer)
     table = store.tables[layer]
     with store.begin() as conn:
+        _lock(store, conn, layer, fids=[fid])
         row, geom = _read(store, conn, layer, fid)
         done = conn.execute(delete(table).where(table.c.fid == fid, table.c.version == version))
         if done.rowcount == 0:
             raise StaleVersionError(layer, fid, version, int(row["version"]))
+        before = _snapshot(row, geom, layer)
+        _note_streets(store, conn, layer, before)
         _record(
             store,
             conn,
@@ -401,7 +489,7 @@ def delete_feature(
             action="delete",
             actor=actor,
             version=None,
-            before=_snapshot(row, geom, layer),
+            before=before,
             after=None,
             reason=reason,
         )
@@ -421,6 +509,8 @@ def _from_metric(geom: Any, crs: pyproj.CRS) -> Any:
 
 
 def _live_communities(store: Store, conn: Connection, ids: Sequence[str]) -> gpd.GeoDataFrame:
+    """The communities ``ids``, locked: none may change (or be merged elsewhere) until this transaction ends."""
+    _lock(store, conn, "communities", ids=ids)
     members = store.read_layer("communities", ids=list(ids), include_retired=True, conn=conn)
     missing = sorted(set(ids) - set(members["id"]))
     if missing:
@@ -475,7 +565,7 @@ def merge_communities(
     with store.begin() as conn:
         members = _live_communities(store, conn, ids)
         if store.existing_ids(conn, "communities", [new_id]):
-            raise ConflictError(f"编号已存在：{new_id}", f"id already exists: {new_id}")
+            raise _id_taken(new_id)
         geoms, metric = _to_metric(members.geometry.values)
         union = shapely.union_all(geoms)
         closed = shapely.buffer(
@@ -509,6 +599,7 @@ def merge_communities(
             _retire(store, conn, row, geom, merged_into=new_id, actor=actor, group_id=group_id, reason=reason)
             for row, geom in zip(members.drop(columns="geometry").to_dict("records"), members.geometry, strict=True)
         ]
+        _note_streets(store, conn, "communities", saved.feature, *(r.feature for r in retired))
     return MergeResult(group_id, saved, retired)
 
 
@@ -569,6 +660,7 @@ def split_community(
     """
     cut = geometry_in(line, crs=crs, kind="line")
     with store.begin() as conn:
+        _lock(store, conn, "communities", fids=[fid])
         row, geom = _read(store, conn, "communities", fid)
         _refuse_retired("communities", row)
         if int(row["version"]) != version:
@@ -596,7 +688,7 @@ def split_community(
                 props[col] = first if i == 0 else value - first
             props["extra"] = {"split_from": row["id"]}
             if store.existing_ids(conn, "communities", [props["id"]]):
-                raise ConflictError(f"编号已存在：{props['id']}", f"id already exists: {props['id']}")
+                raise _id_taken(props["id"])
             saved = _insert(
                 store, conn, "communities", _properties("communities", props), _from_metric(piece, metric)
             )
@@ -615,6 +707,7 @@ def split_community(
             )
             parts.append(saved)
         original = _retire(store, conn, row, geom, merged_into=None, actor=actor, group_id=group_id, reason=reason)
+        _note_streets(store, conn, "communities", original.feature, *(p.feature for p in parts))
     return MergeResult(group_id, original, parts)
 
 
@@ -632,10 +725,21 @@ def undo_merge(store: Store, *, group_id: str, actor: str, reason: str | None = 
     """
     edits = store.tables["edits"]
     table = store.tables["communities"]
+    group = select(edits).where(edits.c.group_id == group_id).order_by(edits.c.edit_id)
     with store.begin() as conn:
-        rows = conn.execute(select(edits).where(edits.c.group_id == group_id).order_by(edits.c.edit_id)).all()
+        rows = conn.execute(group).all()
         if not rows:
             raise NotFoundError(f"没有这次合并：{group_id}", f"no such merge: {group_id}")
+        # Lock the product and the members, then read the group again: an undo or an edit that committed while
+        # this one waited is seen now, and nothing can change them between the checks below and the writes.
+        _lock(
+            store,
+            conn,
+            "communities",
+            fids=[int(r.before["id"]) for r in rows if r.action == "retire"],
+            ids=[r.feature_id for r in rows if r.action in ("merge", "split")],
+        )
+        rows = conn.execute(group).all()
         if any(r.action == "restore" for r in rows):
             raise ConflictError("这次合并已经撤销过", "this merge was undone already")
         products = [r for r in rows if r.action in ("merge", "split")]
@@ -656,10 +760,14 @@ def undo_merge(store: Store, *, group_id: str, actor: str, reason: str | None = 
                     f"小区 {p.feature_id} 在合并后又被修改，无法撤销",
                     f"{p.feature_id} changed after the merge; cannot undo",
                 )
+        touched: list[Mapping[str, Any]] = []
         for p in products:
-            fid = int(p.after["id"])
+            fid, version = int(p.after["id"]), int(p.after["properties"]["version"])
             row, geom = _read(store, conn, "communities", fid)
-            conn.execute(delete(table).where(table.c.fid == fid))
+            done = conn.execute(delete(table).where(table.c.fid == fid, table.c.version == version))
+            if done.rowcount != 1:  # cannot happen under the lock; never delete an edit someone was answered for
+                raise StaleVersionError("communities", fid, version, int(row["version"]))
+            touched.append(_snapshot(row, geom, "communities"))
             _record(
                 store,
                 conn,
@@ -668,7 +776,7 @@ def undo_merge(store: Store, *, group_id: str, actor: str, reason: str | None = 
                 action="restore",
                 actor=actor,
                 version=None,
-                before=_snapshot(row, geom, "communities"),
+                before=touched[-1],
                 after=None,
                 reason=reason,
                 group_id=group_id,
@@ -693,6 +801,7 @@ def undo_merge(store: Store, *, group_id: str, actor: str, reason: str | None = 
                 group_id=group_id,
             )
             restored.append(Saved("communities", fid, r.feature_id, int(row["version"]), after))
+        _note_streets(store, conn, "communities", *touched, *(s.feature for s in restored))
     return restored
 
 

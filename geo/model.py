@@ -11,6 +11,8 @@ from typing import Literal
 
 #: Geographic CRS every geometry is stored in (CGCS2000).
 STORAGE_EPSG = 4490
+#: Integer columns are 64-bit (BIGINT): every integer kept is below this in magnitude.
+INT_LIMIT = 2**63
 
 ColumnType = Literal["text", "int", "float", "bool", "json"]
 

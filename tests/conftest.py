@@ -114,3 +114,11 @@ def both_stores(tmp_path: Path) -> Iterator[tuple[Store, Store]]:
     _truncate(pg)
     yield sqlite, pg
     sqlite.dispose()
+
+
+@pytest.fixture
+def postgis() -> Store:
+    """An empty PostGIS store alone, for behaviour only PostGIS has (row locks under READ COMMITTED, sequences)."""
+    s = postgis_store()
+    _truncate(s)
+    return s

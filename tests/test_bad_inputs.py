@@ -57,8 +57,7 @@ def test_import_of_a_broken_file_exits_2_names_the_problem_and_writes_nothing(
     corpus.mkdir()
     path = case.build(corpus)
     before = seeded.fingerprint()
-    args = [a.replace("{dir}", str(corpus)) for a in case.args]
-    result = CliRunner().invoke(cli, ["import", case.layer, str(path), *args, "--lang", "en"])
+    result = CliRunner().invoke(cli, case.argv(path, corpus))
     message = " ".join(result.output.split())
     assert result.exit_code == 2, f"exit {result.exit_code}: {message[:2000]} {result.exception!r}"
     assert "error" in message and "Traceback" not in message

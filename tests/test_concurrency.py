@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import threading
-import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -34,8 +33,6 @@ CONTESTED = 10
 UNTOUCHED = 3
 #: uvicorn worker processes: the API is CPU-bound per request, so more than one uses the machine's cores.
 WORKERS = 2
-#: The whole race must finish well within this (seconds); a hang fails instead of blocking the suite.
-TIME_LIMIT = 60.0 * max(1.0, ATTEMPTS / 20)
 
 
 @pytest.fixture
@@ -77,7 +74,6 @@ def test_conflicting_edits_keep_every_accepted_one_and_refuse_the_rest_with_412(
     before = store.read_layer("communities").set_index("id")
     contested = [f"C{i}" for i in range(CONTESTED)]
     fids = [int(before.at[cid, "fid"]) for cid in contested]
-    started = time.monotonic()
     url_of_store = store.engine.url.render_as_string(hide_password=False)
     with serve_process(url_of_store, workers=WORKERS) as url, ThreadPoolExecutor(CLIENTS) as pool:
         barrier = threading.Barrier(CLIENTS)
@@ -93,9 +89,7 @@ def test_conflicting_edits_keep_every_accepted_one_and_refuse_the_rest_with_412(
             ]
             for fid in fids
         }
-    elapsed = time.monotonic() - started
-    assert elapsed < TIME_LIMIT
-
+    # Outcomes only: how long the race takes depends on the machine and is measured in bench/ (bench.load).
     table = pd.DataFrame(outcomes, columns=["fid", "value", "status", "version"])
     assert len(table) == CLIENTS * ATTEMPTS
     assert Counter(table["status"]).keys() <= {200, 412}, Counter(table["status"])

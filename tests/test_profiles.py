@@ -10,7 +10,7 @@ import yaml
 
 from geo.errors import DataError, NotFoundError
 from geo.model import DEFICIENCY_ITEMS, STAGES
-from geo.policy.profiles import PROFILE_DIR, list_profiles, load_profile
+from geo.policy.profiles import PROFILE_DIR, list_profiles, load_profile, load_profile_file
 from tests.conftest import SHARED
 
 SEED_PROFILES = ["chuxiong-2020", "mangshi-2020", "jingyuan-2023", "yulin-2022", "lucheng-2020"]
@@ -111,7 +111,7 @@ def _broken_copy(tmp_path: Path, edit) -> Path:
 def test_missing_field_names_file_and_field(tmp_path):
     path = _broken_copy(tmp_path, lambda raw: raw["cutoff"].pop("year"))
     with pytest.raises(DataError) as err:
-        load_profile(path)
+        load_profile_file(path)
     assert "broken-city.yaml" in err.value.message("en")
     assert "cutoff.year" in err.value.message("en")
     assert "broken-city.yaml" in err.value.message("zh")
@@ -120,7 +120,7 @@ def test_missing_field_names_file_and_field(tmp_path):
 def test_missing_item_mapping_names_the_item(tmp_path):
     path = _broken_copy(tmp_path, lambda raw: raw["content"]["items"].pop("roof"))
     with pytest.raises(DataError, match=r"content\.items\.roof"):
-        load_profile(path)
+        load_profile_file(path)
 
 
 def test_unknown_item_code_fails(tmp_path):
@@ -130,7 +130,7 @@ def test_unknown_item_code_fails(tmp_path):
 
     path = _broken_copy(tmp_path, edit)
     with pytest.raises(DataError) as err:
-        load_profile(path)
+        load_profile_file(path)
     text = err.value.message("en")
     assert "broken-city.yaml" in text
     assert "content.items.swimming_pool" in text
@@ -139,8 +139,8 @@ def test_unknown_item_code_fails(tmp_path):
 
 def test_external_profile_file_loads(tmp_path):
     path = _broken_copy(tmp_path, lambda raw: raw.update(id="newtown-2024"))
-    assert load_profile(path).id == "newtown-2024"
-    assert load_profile(str(path)).cutoff.last_year_in == 1999
+    assert load_profile_file(path).id == "newtown-2024"
+    assert load_profile_file(str(path)).cutoff.last_year_in == 1999
 
 
 def test_unknown_profile_id():
@@ -231,11 +231,68 @@ def test_share_rules_are_checked(tmp_path):
         raw["extensions"][0]["annual_share"] = "1/5"
 
     with pytest.raises(DataError, match="annual_share_source"):
-        load_profile(_broken_copy(tmp_path, no_source))
+        load_profile_file(_broken_copy(tmp_path, no_source))
 
     def no_threshold(raw):
         raw["consent"]["households_threshold"] = None
         raw["consent"]["area_threshold"] = None
 
     with pytest.raises(DataError, match="advisory"):
-        load_profile(_broken_copy(tmp_path, no_threshold))
+        load_profile_file(_broken_copy(tmp_path, no_threshold))
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "/etc/passwd",
+        "../profiles/lucheng-2020",
+        str(PROFILE_DIR / "lucheng-2020.yaml"),
+        "lucheng-2020.yaml",
+        "a" * 3000,
+        "\x00\xff\xfe",
+        "lucheng-2020\x00",
+    ],
+)
+def test_load_profile_takes_a_registry_id_only(value: str) -> None:
+    """A path, even to a shipped profile, is never resolved: not found, naming the valid ids, quoting little."""
+    with pytest.raises(NotFoundError) as err:
+        load_profile(value)
+    message = err.value.message("en")
+    assert all(pid in message for pid in list_profiles())
+    assert len(message) < 300 and "\x00" not in message
+
+
+def test_a_valid_profile_file_outside_the_registry_is_not_an_id(tmp_path: Path) -> None:
+    path = _broken_copy(tmp_path, lambda raw: raw.update(id="newtown-2024"))
+    with pytest.raises(NotFoundError):
+        load_profile(str(path))
+    assert load_profile_file(path).id == "newtown-2024"
+
+
+def test_the_cli_loads_a_profile_file_only_through_its_own_option(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from geo.cli import app
+    from geo.io.importers import import_layer
+    from geo.progress.store import stage_history
+    from geo.stores import open_store
+    from tests.badinput.make_corpus import seed_collection, write_json
+
+    store = open_store(f"sqlite:///{tmp_path / 'cli.sqlite'}")
+    import_layer(store, "communities", write_json(tmp_path / "seed.geojson", seed_collection()))
+    monkeypatch.setattr("geo.stores.open_store", lambda *a, **k: store)
+    path = _broken_copy(tmp_path, lambda raw: raw.update(id="newtown-2024"))
+    stage = ["stage", "set", "S1", "survey", "--date", "2026-03-01", "--lang", "en"]
+
+    refused = CliRunner().invoke(app, [*stage, "--profile", str(path)])
+    assert refused.exit_code == 2 and "No profile" in refused.output and "Traceback" not in refused.output
+    both = CliRunner().invoke(app, [*stage, "--profile", "lucheng-2020", "--profile-file", str(path)])
+    assert both.exit_code == 2 and "not both" in both.output
+    assert stage_history(store, "S1") == []
+
+    done = CliRunner().invoke(app, [*stage, "--profile-file", str(path)])
+    assert done.exit_code == 0, done.output
+    assert [e["stage"] for e in stage_history(store, "S1")] == ["survey"]
+    store.dispose()

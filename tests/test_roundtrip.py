@@ -150,7 +150,7 @@ def test_replace_keeps_versions_ahead_so_an_old_etag_is_refused(city: Store, tmp
     assert replaced["extra"] is None or "version" not in replaced["extra"]  # nothing nested
     with pytest.raises(StaleVersionError):
         update_feature(
-            store, layer="communities", fid=int(replaced["fid"]), version=1, properties={"households": 1},
+            store, layer="communities", fid=int(replaced["fid"]), version=1, properties={"households": 200},
             geometry=None, actor="旧页面", replace=False,
         )  # fmt: skip
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -18,21 +19,59 @@ err_console = Console(stderr=True)
 
 Lang = Annotated[str, typer.Option("--lang", help="输出语言 zh|en / output language")]
 ProfileOpt = Annotated[str | None, typer.Option("--profile", help="政策配置 / policy profile (RENEWAL_PROFILE)")]
+ProfileFileOpt = Annotated[
+    Path | None,
+    typer.Option("--profile-file", help="从 YAML 文件读取政策配置 / load the policy profile from a YAML file"),
+]
 
 
 def friendly(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn a RenewalError into its message and exit code 2 (no traceback for bad input)."""
+    """Turn a RenewalError, or the database going away, into a message and exit code 2 (no traceback)."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        lang = kwargs.get("lang") or policy_settings().lang
         try:
             return func(*args, **kwargs)
         except RenewalError as exc:
-            lang = kwargs.get("lang") or policy_settings().lang
             err_console.print(f"[bold red]错误 / error:[/] {exc.message(lang)}", soft_wrap=True)
+            raise typer.Exit(code=2) from None
+        except Exception as exc:
+            if not _database_lost(exc):
+                raise
+            err_console.print(f"[bold red]错误 / error:[/] {_lost_message(exc, lang)}", soft_wrap=True)
             raise typer.Exit(code=2) from None
 
     return wrapper
+
+
+def _database_lost(exc: BaseException) -> bool:
+    """The database refused or dropped the connection (a restart, a failover, a network cut), as SQLAlchemy or,
+    for PostGIS's COPY on the raw cursor, psycopg2 reports it."""
+    from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
+
+    if isinstance(exc, OperationalError | InterfaceError | DisconnectionError):
+        return True
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    try:
+        import psycopg2
+    except ImportError:  # pragma: no cover - psycopg2 is a dependency
+        return False
+    return isinstance(exc, psycopg2.OperationalError | psycopg2.InterfaceError)
+
+
+def _lost_message(exc: BaseException, lang: str) -> str:
+    reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+    if lang == "en":
+        return (
+            f"the database connection failed or was lost ({reason}); the command did not finish. An import is all "
+            "or nothing: check the database (RENEWAL_DATABASE_URL) and run the command again."
+        )
+    return (
+        f"数据库连接失败或中断（{reason}），命令未完成。导入要么全部写入、要么不写："
+        "请检查数据库（RENEWAL_DATABASE_URL）后重新运行。"
+    )
 
 
 def progress_bar(total: int) -> Callable[[int, int], None]:
@@ -65,7 +104,13 @@ def user_name() -> str:
         return "cli"
 
 
-def resolve_profile(profile: str | None):  # noqa: ANN202 - returns geo.policy.profiles.Profile, imported lazily
-    from geo.policy.profiles import load_profile
+def resolve_profile(profile: str | None, profile_file: Path | None = None):  # noqa: ANN202 - a Profile, lazily
+    """The profile a command runs under: ``--profile-file`` (a YAML file, named on purpose), else ``--profile`` or
+    ``RENEWAL_PROFILE`` (a registry id, never read as a path)."""
+    from geo.policy.profiles import load_profile, load_profile_file
 
+    if profile_file is not None:
+        if profile is not None:
+            raise RenewalError("--profile 与 --profile-file 只能二选一", "give --profile or --profile-file, not both")
+        return load_profile_file(profile_file)
     return load_profile(profile or policy_settings().profile)

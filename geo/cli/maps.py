@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from geo.cli._common import Lang, ProfileOpt, console, friendly, resolve_profile
+from geo.cli._common import Lang, ProfileFileOpt, ProfileOpt, console, friendly, resolve_profile
 
 
 def register(app: typer.Typer) -> None:
@@ -22,6 +22,7 @@ def map_cmd(
     basemap: Annotated[str, typer.Option("--basemap", help="none|osm|tianditu|amap")] = "none",
     as_of: Annotated[str | None, typer.Option("--as-of", help="进度日期 YYYY-MM-DD（默认今天）")] = None,
     profile: ProfileOpt = None,
+    profile_file: ProfileFileOpt = None,
     lang: Lang = "zh",
 ) -> None:
     """领导用的规划图 / 进度图（离线 HTML）/ Offline HTML plan or progress map."""
@@ -31,7 +32,7 @@ def map_cmd(
     html = render_map(
         open_store(),
         kind=kind,
-        profile=resolve_profile(profile),
+        profile=resolve_profile(profile, profile_file),
         street=street,
         basemap=basemap,
         as_of=as_of,

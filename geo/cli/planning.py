@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from geo.cli._common import Lang, ProfileOpt, console, err_console, friendly, resolve_profile
+from geo.cli._common import Lang, ProfileFileOpt, ProfileOpt, console, err_console, friendly, resolve_profile
 
 
 def register(app: typer.Typer) -> None:
@@ -33,6 +33,7 @@ def demo_cmd(
 def candidates_cmd(
     street: Annotated[str, typer.Option("--street", help="街道名称 / street name")],
     profile: ProfileOpt = None,
+    profile_file: ProfileFileOpt = None,
     fmt: Annotated[str, typer.Option("--format", help="json|csv|xlsx|geojson")] = "json",
     output: Annotated[Path | None, typer.Option("--output", help="输出文件（默认打印 JSON）/ output file")] = None,
     lang: Lang = "zh",
@@ -44,7 +45,7 @@ def candidates_cmd(
     from geo.reports.candidates import write_candidates
     from geo.stores import open_store
 
-    prof = resolve_profile(profile)
+    prof = resolve_profile(profile, profile_file)
     analysis = analyse(load_city(open_store()), profile=prof, lang=lang)
     cands = street_candidates(analysis, street)
     if output is None:
@@ -63,6 +64,7 @@ def plan_cmd(
     street: Annotated[list[str] | None, typer.Option("--street", help="街道（可多次）/ street (repeatable)")] = None,
     all_streets: Annotated[bool, typer.Option("--all", help="全部街道 / every street")] = False,
     profile: ProfileOpt = None,
+    profile_file: ProfileFileOpt = None,
     year_from: Annotated[int, typer.Option("--year-from", help="起始年度 / first year")] = 2026,
     budget_per_year: Annotated[int | None, typer.Option("--budget-per-year", help="年度预算（元）/ yuan")] = None,
     count_per_year: Annotated[int | None, typer.Option("--count-per-year", help="每年小区数上限 / per year")] = None,
@@ -85,11 +87,12 @@ def plan_cmd(
     """
     from geo.analysis import analyse, load_city, plan_streets, save_plan
     from geo.demo import year_table
+    from geo.io.cells import csv_frame
     from geo.stores import open_store
 
     if not street and not all_streets:
         raise typer.BadParameter("give --street NAME or --all")
-    prof = resolve_profile(profile)
+    prof = resolve_profile(profile, profile_file)
     store = open_store()
     analysis = analyse(load_city(store), profile=prof, lang=lang, include_conditional=include_conditional)
     counts = None
@@ -115,7 +118,9 @@ def plan_cmd(
         err_console.print(f"[yellow]注意 / note:[/] {w}")
     if output is not None:
         output.mkdir(parents=True, exist_ok=True)
-        year_table(plan.years, lang=lang).to_csv(output / "plan_years.csv", index=False, encoding="utf-8-sig")
+        csv_frame(year_table(plan.years, lang=lang)).to_csv(
+            output / "plan_years.csv", index=False, encoding="utf-8-sig"
+        )
         for key, frame in (("units", plan.units), ("packages", plan.packages)):
             list_col = "members" if key == "units" else "units"
             frame.assign(**{list_col: frame[list_col].map(lambda m: ",".join(map(str, m)))}).to_crs(4326).to_file(

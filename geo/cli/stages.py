@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from geo.cli._common import Lang, ProfileOpt, console, friendly, resolve_profile
+from geo.cli._common import Lang, ProfileFileOpt, ProfileOpt, console, friendly, resolve_profile
 
 stage_app = typer.Typer(help="改造进度 / project stages", no_args_is_help=True)
 
@@ -36,6 +36,7 @@ def stage_set(
     note: Annotated[str | None, typer.Option("--note")] = None,
     actor: Annotated[str, typer.Option("--actor", help="记录人 / who records it")] = "cli",
     profile: ProfileOpt = None,
+    profile_file: ProfileFileOpt = None,
     lang: Lang = "zh",
 ) -> None:
     """记录一个阶段（不符合规则则拒绝并说明依据）/ Record a stage; refused with the rule and its source.
@@ -67,7 +68,7 @@ def stage_set(
         day = dt.date.fromisoformat(date)
     except ValueError as exc:
         raise DataError(f"日期格式应为 YYYY-MM-DD：{date}", f"date must be YYYY-MM-DD: {date}") from exc
-    prof = resolve_profile(profile)
+    prof = resolve_profile(profile, profile_file)
     code = stage_code(stage, prof)
     event = record_stage(
         open_store(),
@@ -144,10 +145,12 @@ def stage_import(
     path: Annotated[Path, typer.Argument(help="台账 XLSX / ledger")],
     actor: Annotated[str, typer.Option("--actor")] = "cli",
     profile: ProfileOpt = None,
+    profile_file: ProfileFileOpt = None,
+    lang: Lang = "zh",
 ) -> None:
     """从台账批量更新进度（全部成功或全部不写入）/ Bulk update from an XLSX ledger, all or nothing."""
     from geo.progress.store import import_ledger
     from geo.stores import open_store
 
-    events = import_ledger(open_store(), path, profile=resolve_profile(profile), actor=actor)
+    events = import_ledger(open_store(), path, profile=resolve_profile(profile, profile_file), actor=actor)
     console.print(f"{len(events)} events")

@@ -16,10 +16,12 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyogrio
 import shapely
 
 from geo.errors import DataError
+from geo.io._truncation import refuse_hidden_nul
 
 VECTOR_SUFFIXES = {".geojson", ".json", ".gpkg", ".shp", ".zip", ".fgb"}
 TABLE_SUFFIXES = {".csv", ".xlsx", ".xls"}
@@ -49,9 +51,10 @@ def vector_source(path: Path, *, layer: str | None = None, encoding: str | None 
             f"不支持的文件格式：{path.name}（支持 GeoJSON、GeoPackage、Shapefile、FlatGeobuf）",
             f"unsupported file format: {path.name} (GeoJSON, GeoPackage, Shapefile, FlatGeobuf)",
         )
-    gdal_path = str(path)
+    gdal_path, member = str(path), None
     if suffix == ".zip":
         gdal_path = _zipped_shapefile(path)
+        member = gdal_path.removeprefix(f"/vsizip/{path.resolve()}/")
     try:
         layers = pyogrio.list_layers(gdal_path)
     except Exception as exc:  # GDAL raises several error types for unreadable files
@@ -67,6 +70,7 @@ def vector_source(path: Path, *, layer: str | None = None, encoding: str | None 
             f"{path.name} 中没有图层 {layer}（有：{', '.join(names)}）",
             f"{path.name} has no layer {layer} (it has: {', '.join(names)})",
         )
+    refuse_hidden_nul(path, member=member, layer=layer)
     try:
         info = pyogrio.read_info(gdal_path, layer=layer, encoding=encoding)
     except UnicodeDecodeError as exc:
@@ -104,6 +108,7 @@ def vector_batches(source: VectorSource, *, batch_size: int = 20_000) -> Iterato
                 if "utf8" in str(exc).lower():
                     raise _encoding_error(source.path) from exc
                 raise DataError(f"无法读取文件：{exc}", f"cannot read the file: {exc}") from exc
+            _refuse_nan(batch, offset, source.path)
             df.index = pd.RangeIndex(offset + 1, offset + 1 + len(df))
             geoms = _geometries(df.pop(geom_col), source.path) if geom_col in df.columns else None
             offset += len(df)
@@ -113,6 +118,24 @@ def vector_batches(source: VectorSource, *, batch_size: int = 20_000) -> Iterato
         yield frames()
     finally:
         ctx.__exit__(None, None, None)
+
+
+def _refuse_nan(batch: pa.RecordBatch, offset: int, path: str) -> None:
+    """NaN is not a value: GDAL reads a GeoJSON ``NaN`` token (or a NaN stored in a GeoPackage) as one, and pandas
+    would then take it for an empty cell. Only Arrow still tells the two apart, so it is caught here."""
+    found: list[tuple[int, str]] = []
+    for name, column in zip(batch.schema.names, batch.columns, strict=True):
+        if pa.types.is_floating(column.type):
+            nan = pc.fill_null(pc.is_nan(column), False).to_numpy(zero_copy_only=False)
+            found += [(int(r) + offset + 1, name) for r in np.flatnonzero(nan)[:20]]
+    if found:
+        zh = "；".join(f"第 {r} 行 {n}" for r, n in found[:20])
+        en = "; ".join(f"row {r}: {n}" for r, n in found[:20])
+        raise DataError(
+            f"{Path(path).name} 中有 NaN（不是数字），未导入任何数据：{zh}",
+            f"{Path(path).name} holds NaN (not a number) values; nothing was imported: {en}",
+            rows=sorted({r for r, _ in found}),
+        )
 
 
 def read_table(path: Path, *, encoding: str | None = None, sheet: str | None = None) -> pd.DataFrame:

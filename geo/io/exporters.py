@@ -30,6 +30,7 @@ import pyogrio
 import shapely
 
 from geo.errors import DataError
+from geo.io.cells import csv_rows, xlsx_row
 from geo.io.normalise import DBF_NAME_CHARS
 from geo.model import LAYERS, SPATIAL_LAYERS, STORAGE_EPSG
 from geo.stores import Store
@@ -282,7 +283,7 @@ def _write_csv(
         for gdf in frames:
             data = pd.DataFrame(gdf[list(names)])
             data["wkt"] = shapely.to_wkt(gdf.geometry.values, rounding_precision=-1)
-            writer.writerows(data.astype(object).where(data.notna(), None).itertuples(index=False))
+            writer.writerows(csv_rows(data.astype(object).where(data.notna(), None).itertuples(index=False)))
             total += len(gdf)
     return total
 
@@ -313,7 +314,7 @@ def _write_xlsx(
         data["lon"] = shapely.get_x(pts).round(7)
         data["lat"] = shapely.get_y(pts).round(7)
         for row in data.itertuples(index=False):
-            ws.append(list(row))
+            ws.append(xlsx_row(ws, row))
         total += len(gdf)
     wb.save(output)
     return total

@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 
 from geo.crs import to_storage
 from geo.errors import CRSError, DataError
-from geo.io import derive
+from geo.io import derive, normalise
 from geo.io._readers import read_table, vector_batches, vector_source
 from geo.io.headers import SYSTEM_HEADERS, sort_headers
 from geo.io.normalise import check_required, check_values, coerce, raise_row_errors, rename_columns
@@ -193,6 +193,7 @@ def import_layer(
             store.delete_all(conn, layer)
         existing = store.all_ids(conn, layer)
         upsert = Upsert(store, conn, layer, actor, f"renewal import {path.name} --update") if update else None
+        orphans = normalise.UnknownReferences(store.all_ids(conn, "communities")) if layer == "buildings" else None
         with store.deferred_spatial_index(conn, layer), vector_batches(source, batch_size=batch_size) as batches:
             for batch in batches:
                 if report.rows == 0:
@@ -204,6 +205,8 @@ def import_layer(
                 frame, versions, supplied = prepared
                 _check_ids(frame, seen, errors)
                 check.add(frame)
+                if orphans is not None:  # a typo in community_id would silently drop the building from analyses
+                    orphans.add(frame["community_id"])
                 if layer == "buildings" and not errors:
                     _assign_buildings(frame, context, report)
                 if layer == "communities" and not errors:
@@ -222,6 +225,8 @@ def import_layer(
             upsert.delete_missing(seen)
         raise_row_errors(errors, source=path.name)
         report.warnings += check.verdict(source=path.name)
+        if orphans is not None and orphans.count:
+            report.warnings.append(orphans.warning(column="community_id", layer_zh="小区", layer="communities"))
         if last_version:
             conn.execute(sa_update(store.tables[layer]).values(version=last_version + 1))
         if upsert is not None:

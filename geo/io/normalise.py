@@ -1,22 +1,37 @@
 """Column names and values from the outside world to the domain model (pure functions on frames).
 
 Headers may be the English name, the Chinese alias from :mod:`geo.model`, or anything a ``--mapping`` file maps.
-Values are coerced per column type; each bad cell is reported with its row number, never guessed.
+Values are coerced per column type; each bad cell is reported with its row number, never guessed. Values no store
+can keep are refused here, for every import format and the API alike: infinite numbers, integers beyond 64 bits,
+NUL characters and lone surrogates in text, property names or nested extra values.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import math
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
 from geo.errors import DataError
-from geo.model import DEFICIENCY_ITEMS, Layer
+from geo.model import DEFICIENCY_ITEMS, INT_LIMIT, Layer
 
 TRUE_WORDS = {"是", "有", "y", "yes", "true", "t", "1", "1.0", "√", "✓"}
 FALSE_WORDS = {"否", "无", "n", "no", "false", "f", "0", "0.0", "×", ""}
+#: Unknown references quoted in an import's warning.
+_SHOWN_REFERENCES = 10
+#: Largest plausible value of a count or area column, for one compound or building (the largest Chinese compounds
+#: hold some 20,000 households and a few million m² of floor area): past this a value is a typo or a unit mistake
+#: and would only turn costs and plans into nonsense.
+PLAUSIBLE_MAX = {
+    "households": 100_000,
+    "low_income_households": 100_000,
+    "floors": 200,
+    "floor_area_m2": 10_000_000.0,
+}
 
 
 #: A ``--mapping`` target that keeps a column as an extra property (a header that only looks like a known one).
@@ -112,6 +127,7 @@ def coerce(df: pd.DataFrame, layer: Layer) -> tuple[pd.DataFrame, list[tuple[obj
         raw = df[c.name]
         if c.type == "text":
             vals = _texts(raw)
+            errors += [(row, f"{c.zh}（{c.name}）{zh}", f"{c.name} {en}") for row, zh, en in _bad_texts(vals)]
             out[c.name] = vals.astype(object).where(vals.notna(), None)
         elif c.type in ("int", "float"):
             numeric = pd.api.types.is_numeric_dtype(raw) and not pd.api.types.is_bool_dtype(raw)
@@ -129,8 +145,18 @@ def coerce(df: pd.DataFrame, layer: Layer) -> tuple[pd.DataFrame, list[tuple[obj
                         f"{c.name} value {raw[row]!r} is not a number",
                     )
                 )
+            huge = nums.notna() & ~bad & ~np.isfinite(nums)
+            if c.type == "int":
+                huge |= nums.notna() & ~bad & (nums.abs() >= INT_LIMIT)
+            for row in raw.index[huge]:
+                value = _plain(raw[row])
+                zh, en = ("不是有限数字", "is not a finite number")
+                if np.isfinite(nums[row]):
+                    zh, en = ("超出 64 位整数范围", "is beyond the 64-bit integer range")
+                errors.append((row, f"{c.zh}（{c.name}）的值“{value}”{zh}", f"{c.name} value {value!r} {en}"))
+            bad |= huge
             negative = nums < 0
-            for row in raw.index[negative.fillna(False)]:
+            for row in raw.index[negative.fillna(False) & ~bad]:
                 errors.append((row, f"{c.zh}（{c.name}）不能为负数：{raw[row]}", f"{c.name} is negative: {raw[row]}"))
             out[c.name] = nums.where(~bad).astype(_dtype(c.type)) if c.type == "int" else nums.where(~bad)
         elif c.type == "bool":
@@ -161,13 +187,71 @@ def coerce(df: pd.DataFrame, layer: Layer) -> tuple[pd.DataFrame, list[tuple[obj
             {k: _jsonable(v) for k, v in rec.items() if v is not None} or None
             for rec in extras.to_dict(orient="records")
         ]
+        for row, extra in zip(df.index, out["extra"], strict=True):
+            errors += [(row, zh, en) for zh, en in unstorable(extra)]
     else:
         out["extra"] = None
     return out, errors
 
 
+def unstorable(value: object, path: str = "") -> Iterator[tuple[str, str]]:
+    """``(zh, en)`` for each part of an extra property value no store can keep (nested dicts and lists too)."""
+    stack = [(path, value)]
+    while stack:
+        where, item = stack.pop()
+        if isinstance(item, Mapping):
+            for key, inner in item.items():
+                name = f"{where}.{key}" if where else str(key)
+                if text_problem(str(key)):
+                    yield (
+                        f"属性名“{_printable(name)}”含有 NUL 或无效字符",
+                        f"property name {_printable(name)!r} " + ("holds a NUL or invalid character"),
+                    )
+                stack.append((name, inner))
+        elif isinstance(item, list | tuple):
+            stack.extend((f"{where}[{i}]", inner) for i, inner in enumerate(item))
+        elif isinstance(item, str):
+            problem = text_problem(item)
+            if problem:
+                yield f"{where} {problem[0]}", f"{where} {problem[1]}"
+        elif isinstance(item, float) and not math.isfinite(item):
+            yield f"{where} 的值 {item} 不是有限数字", f"{where} value {item} is not a finite number"
+        elif isinstance(item, int) and not isinstance(item, bool) and abs(item) >= INT_LIMIT:
+            yield f"{where} 的值 {item} 超出 64 位整数范围", f"{where} value {item} is beyond 64-bit integers"
+
+
+def text_problem(text: str) -> tuple[str, str] | None:
+    """Why no store can keep ``text`` (a NUL character: PostgreSQL refuses it; a lone surrogate: no encoding)."""
+    if "\x00" in text:
+        return "含有 NUL 字符（\\u0000）", "contains a NUL character (\\u0000)"
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            return "含有无效的 Unicode 字符（孤立代理项）", "contains an invalid Unicode character (lone surrogate)"
+    return None
+
+
+def _bad_texts(values: pd.Series) -> Iterator[tuple[object, str, str]]:
+    """``(row, zh, en)`` for the cells of a text column holding a NUL (vectorised: most cells are clean).
+
+    Lone surrogates cannot reach here: text columns are Arrow strings, which hold valid UTF-8 only.
+    """
+    present = values.dropna()
+    for row in present.index[present.str.contains("\x00", regex=False)]:
+        yield row, "含有 NUL 字符（\\u0000）", "contains a NUL character (\\u0000)"
+
+
+def _plain(value: object) -> object:
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _printable(text: str) -> str:
+    return "".join(ch if ch.isprintable() else "?" for ch in text)
+
+
 def check_values(df: pd.DataFrame, layer: Layer) -> list[tuple[object, str, str]]:
-    """Domain checks beyond types: ids present, known codes for kinds, classes and grades."""
+    """Domain checks beyond types: ids present, known codes, plausible counts, areas and years."""
     from geo.model import BUILDING_TYPES, ROAD_CLASSES, SAFETY_GRADES, ZONE_KINDS
 
     errors: list[tuple[object, str, str]] = []
@@ -196,6 +280,29 @@ def check_values(df: pd.DataFrame, layer: Layer) -> list[tuple[object, str, str]
                 )
             )
         df[col] = vals.where(~bad, df[col])
+    for col, limit in PLAUSIBLE_MAX.items():
+        if col in layer.column_names and col in df.columns:
+            over = (df[col].notna() & (df[col] > limit)).fillna(False).to_numpy(dtype=bool)
+            for row in df.index[over]:
+                value = _plain(df.at[row, col])
+                errors.append(
+                    (
+                        row,
+                        f"{col} 的值 {value} 不合理（超过 {limit:g}）",
+                        f"implausible {col}: {value} (over {limit:g})",
+                    )
+                )
+    if {"households", "low_income_households"} <= set(df.columns):
+        low, total = df["low_income_households"], df["households"]
+        over = (low.notna() & total.notna() & (low > total)).fillna(False)
+        for row in df.index[over.to_numpy(dtype=bool)]:
+            errors.append(
+                (
+                    row,
+                    f"低保户数 {low[row]} 超过总户数 {total[row]}",
+                    f"low_income_households {low[row]} exceeds households {total[row]}",
+                )
+            )
     if "year_built" in df.columns:
         yb = df["year_built"]
         bad = yb.notna() & ((yb < 1900) | (yb > 2100))
@@ -220,6 +327,37 @@ def raise_row_errors(errors: list[tuple[object, str, str]], *, source: str, limi
         f"{source} has {len(errors)} error(s); nothing was imported. {en}",
         rows=list(dict.fromkeys(r for r, _, _ in errors)),  # in the order of the sorted errors
     )
+
+
+@dataclass
+class UnknownReferences:
+    """Rows whose reference (a building's ``community_id``) names an id the store does not hold, over batches.
+
+    Reported as a warning, not refused: buildings may be imported before their communities (totals are derived
+    either way), and a typo must not pass silently. Keeps a count and the first few rows, whatever the file's size.
+    """
+
+    known: set[str]
+    count: int = 0
+    first: dict[object, str] = field(default_factory=dict)
+    ids: set[str] = field(default_factory=set)
+
+    def add(self, values: pd.Series) -> None:
+        missing = values[values.notna() & ~values.isin(self.known)]
+        self.count += len(missing)
+        self.first |= dict(missing.head(max(0, _SHOWN_REFERENCES - len(self.first))).items())
+        self.ids |= set(pd.unique(missing)[: max(0, _SHOWN_REFERENCES - len(self.ids))])
+
+    def warning(self, *, column: str, layer_zh: str, layer: str) -> str | None:
+        if not self.count:
+            return None
+        shown = ", ".join(sorted(self.ids)) + (" …" if self.count > len(self.first) else "")
+        rows = ", ".join(str(r) for r in self.first)
+        return (
+            f"{self.count} 行的 {column} 指向库中没有的{layer_zh}（{shown}；行 {rows}）：在导入这些{layer_zh}之前，"
+            f"它们不计入任何{layer_zh}，请核对编号 / {self.count} rows name a {column} the store does not hold "
+            f"({shown}; rows {rows}): they count for no {layer} until those are imported; check the ids"
+        )
 
 
 def _geometry_name(df: pd.DataFrame) -> str | None:

@@ -18,6 +18,8 @@ from openpyxl import load_workbook
 from sqlalchemy import Connection, select
 
 from geo.errors import ConflictError, DataError, NotFoundError, RenewalError
+from geo.io.normalise import text_problem
+from geo.model import INT_LIMIT
 from geo.policy.profiles import Profile, load_profile
 from geo.progress.calendar import load_calendar
 from geo.progress.rules import Evidence, check_stage, effective_events, stage_code
@@ -41,6 +43,9 @@ LEDGER_HEADERS: dict[str, str] = {
 _INT_FIELDS = ("households_agree", "households_total", "funds_collected_yuan", "funds_required_yuan")
 _DATE_FIELDS = ("date", "publicity_start", "publicity_end")
 _MAX_LEDGER_ERRORS = 200
+#: A stage is recorded when it happens; a date further ahead than this is a typo (9999-12-31 would make every
+#: later stage wait for it).
+MAX_DAYS_AHEAD = 366
 
 
 def _profile(profile: Profile | str) -> Profile:
@@ -72,7 +77,7 @@ def _history(store: Store, conn: Connection, community_id: str) -> list[dict[str
 
 def _community(store: Store, conn: Connection, community_id: str, *, lock: bool) -> Mapping[str, Any]:
     table = store.tables["communities"]
-    stmt = select(table.c.id, table.c.retired, table.c.merged_into, table.c.owners_committee).where(
+    stmt = select(table.c.id, table.c.street, table.c.retired, table.c.merged_into, table.c.owners_committee).where(
         table.c.id == community_id
     )
     row = conn.execute(stmt.with_for_update() if lock else stmt).mappings().first()
@@ -101,6 +106,7 @@ def _check_and_insert(
     note: str | None,
 ) -> dict[str, Any]:
     community_id = community["id"]
+    _check_stage_and_date(profile, stage, date)
     basis = history
     if corrects is not None:
         target = next((e for e in history if e["event_id"] == corrects), None)
@@ -136,8 +142,27 @@ def _check_and_insert(
         "actor": actor,
     }
     event_id = conn.execute(table.insert().values(**values).returning(table.c.event_id)).scalar_one()
+    store.note_change(conn, "stage_events", streets=[community["street"]])
     row = conn.execute(select(table).where(table.c.event_id == event_id)).mappings().one()
     return _event_dict(row)
+
+
+def _check_stage_and_date(profile: Profile, stage: str, date: dt.date) -> None:
+    """Refuse what no rule can judge: a stage the profile does not have (422, listing its stages), a date more than
+    `MAX_DAYS_AHEAD` days from today."""
+    if profile.stage(stage) is None:
+        codes = [s.code for s in profile.stages]
+        raise DataError(
+            f"策略“{profile.name.zh}”没有阶段 {stage}（可用：{'、'.join(codes)}）",
+            f"profile {profile.id} has no stage {stage!r} (stages: {', '.join(codes)})",
+        )
+    latest = dt.date.today() + dt.timedelta(days=MAX_DAYS_AHEAD)
+    if date > latest:
+        raise DataError(
+            f"阶段日期 {date.isoformat()} 过于遥远（最晚 {latest.isoformat()}）：请填写阶段实际发生的日期",
+            f"stage date {date.isoformat()} is too far ahead (latest {latest.isoformat()}): give the date the "
+            "stage was reached",
+        )
 
 
 def record_stage(
@@ -265,7 +290,20 @@ def _cell_int(value: Any, header: str) -> int | None:
         raise DataError(f"{header}“{value}”不是整数", f"{header} {value!r} is not a whole number") from exc
     if not number.is_integer():
         raise DataError(f"{header}“{value}”不是整数", f"{header} {value!r} is not a whole number")
+    if abs(number) >= INT_LIMIT:
+        raise DataError(f"{header}“{value}”超出可保存的范围", f"{header} {value!r} is out of range")
     return int(number)
+
+
+def _cell_text(value: Any, header: str) -> str | None:
+    """A text cell, or None when blank; refused when no store can keep it (a NUL character)."""
+    if value is None:
+        return None
+    text = str(value)
+    problem = text_problem(text)
+    if problem:
+        raise DataError(f"{header}{problem[0]}", f"{header} {problem[1]}")
+    return text
 
 
 def _ledger_rows(path: Path) -> tuple[list[str], list[tuple[int, dict[str, Any]]]]:
@@ -303,10 +341,10 @@ def _ledger_rows(path: Path) -> tuple[list[str], list[tuple[int, dict[str, Any]]
 
 
 def _parse_ledger_row(raw: Mapping[str, Any], profile: Profile) -> dict[str, Any]:
-    community_id = raw.get("community_id")
-    if community_id is None or not str(community_id).strip():
+    community_id = _cell_text(raw.get("community_id"), "小区编号")
+    if community_id is None or not community_id.strip():
         raise DataError("缺少小区编号", "missing community id")
-    stage = raw.get("stage")
+    stage = _cell_text(raw.get("stage"), "阶段")
     if stage is None or not str(stage).strip():
         raise DataError("缺少阶段", "missing stage")
     date = _cell_date(raw.get("date"), "日期")
@@ -319,15 +357,14 @@ def _parse_ledger_row(raw: Mapping[str, Any], profile: Profile) -> dict[str, Any
     for field in ("publicity_start", "publicity_end"):
         evidence[field] = _cell_date(raw.get(field), headers[field])
     for field in ("area_agree_m2", "area_total_m2"):
-        value = raw.get(field)
-        evidence[field] = None if value is None or (isinstance(value, str) and not value.strip()) else str(value)
-    note = raw.get("note")
+        value = _cell_text(raw.get(field), headers[field])
+        evidence[field] = None if value is None or not value.strip() else value
     return {
-        "community_id": str(community_id).strip(),
+        "community_id": community_id.strip(),
         "stage": stage_code(stage, profile),
         "date": date,
         "evidence": evidence,
-        "note": None if note is None else str(note),
+        "note": _cell_text(raw.get("note"), "备注"),
     }
 
 

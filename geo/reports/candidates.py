@@ -15,6 +15,7 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
 from geo.errors import DataError
+from geo.io.cells import csv_rows, xlsx_row
 from geo.model import ZONE_KINDS
 from geo.policy.candidates import CANDIDATE_FIELDS
 from geo.policy.profiles import Lang, Profile
@@ -199,7 +200,7 @@ def _write_xlsx(gdf: gpd.GeoDataFrame, path: Path, profile: Profile, lang: Lang)
     ws.title = "候选名单" if lang == "zh" else "Candidates"
     ws.append(header)
     for row in rows:
-        ws.append(row)
+        ws.append(xlsx_row(ws, row))
     for cell in ws[1]:
         cell.font = Font(bold=True)
     ws.freeze_panes = "A2"
@@ -216,7 +217,7 @@ def _write_xlsx(gdf: gpd.GeoDataFrame, path: Path, profile: Profile, lang: Lang)
     for cell in rules[1]:
         cell.font = Font(bold=True)
     for row in _rules_rows(gdf, profile, lang):
-        rules.append(row)
+        rules.append(xlsx_row(rules, row))
     rules.freeze_panes = "A2"
     for letter, width in zip("ABCD", (28, 16, 60, 70), strict=True):
         rules.column_dimensions[letter].width = width
@@ -237,7 +238,7 @@ def write_candidates(
         with path.open("w", encoding="utf-8-sig", newline="") as fh:
             writer = csv.writer(fh)
             writer.writerow(header)
-            writer.writerows([["" if v is None else v for v in row] for row in rows])
+            writer.writerows(csv_rows(["" if v is None else v for v in row] for row in rows))
     elif format == "xlsx":
         _write_xlsx(gdf, path, profile, lang)
     elif format == "geojson":

@@ -21,11 +21,12 @@ import pandas as pd
 import shapely
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, MetaData, Table, and_, func, select, text, true
+from sqlalchemy import Connection, Engine, MetaData, Table, and_, event, func, select, text, true, union_all
 from sqlalchemy import inspect as sa_inspect
 
 from geo.errors import NotFoundError
 from geo.model import LAYERS, SPATIAL_LAYERS, STORAGE_EPSG
+from geo.stores.changes import CHANGESET_KEY, PG_LOCK_KEY, Change, ChangeSet, written_table
 from geo.stores.schema import build_metadata
 
 BBox = tuple[float, float, float, float]
@@ -58,6 +59,7 @@ class Store(ABC):
         self.engine = engine
         self.metadata: MetaData = build_metadata(self.dialect)
         self.tables: Mapping[str, Table] = self.metadata.tables
+        event.listen(engine, "before_cursor_execute", self._watch_writes)
 
     # -- lifecycle -------------------------------------------------------------------------------------------
     def migrate(self) -> None:
@@ -73,12 +75,79 @@ class Store(ABC):
 
     @contextmanager
     def begin(self) -> Iterator[Connection]:
-        """One transaction: everything inside commits together or not at all."""
+        """One transaction: everything inside commits together or not at all, with its rows of the change log.
+
+        Every data write goes through here: what it wrote is logged in ``changes`` (see :mod:`geo.stores.changes`)
+        as the transaction's last statement, so a reader sees the data and its change id together or neither.
+        """
+        with self._transaction() as conn:
+            changes = ChangeSet()
+            conn.info[CHANGESET_KEY] = changes
+            try:
+                yield conn
+                rows = changes.rows()
+                if rows:
+                    self._log_changes(conn, rows)
+            finally:
+                conn.info.pop(CHANGESET_KEY, None)
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Connection]:
         with self.engine.begin() as conn:
             yield conn
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+    # -- the change log --------------------------------------------------------------------------------------
+    def note_change(self, conn: Connection, layer: str, *, streets: Sequence[Any] | None) -> None:
+        """Say which streets a write to ``layer`` in this transaction touched (None: any street).
+
+        Only needed where the writer knows better than "somewhere": writes are logged without this call too.
+        """
+        changes = conn.info.get(CHANGESET_KEY)
+        if changes is None:
+            raise RuntimeError("note_change outside Store.begin()")
+        changes.note(layer, streets)
+
+    def change_stamp(self, layers: Sequence[str] | None = None) -> int:
+        """The newest change id (of ``layers`` only, when given); 0 before any change. Cheap: index lookups."""
+        table = self.tables["changes"]
+        if layers is None:
+            stmt = select(func.max(table.c.change_id))
+        else:
+            newest = union_all(
+                *(select(func.max(table.c.change_id).label("newest")).where(table.c.layer == n) for n in layers)
+            ).subquery()
+            stmt = select(func.max(newest.c.newest))
+        with self.engine.connect() as conn:
+            return int(conn.execute(stmt).scalar() or 0)
+
+    def changes_since(self, change_id: int) -> list[Change]:
+        """The changes committed after ``change_id``, oldest first (what an incremental analysis must redo)."""
+        table = self.tables["changes"]
+        stmt = select(table.c.change_id, table.c.layer, table.c.streets).where(table.c.change_id > change_id)
+        with self.engine.connect() as conn:
+            rows = conn.execute(stmt.order_by(table.c.change_id)).all()
+        return [Change(int(i), layer, None if streets is None else tuple(streets)) for i, layer, streets in rows]
+
+    def _touch(self, conn: Connection, layer: str) -> None:
+        changes = conn.info.get(CHANGESET_KEY)
+        if changes is not None:
+            changes.touch(layer)
+
+    def _watch_writes(self, conn: Connection, _cursor: Any, statement: str, *_: Any) -> None:
+        """Engine hook: an INSERT/UPDATE/DELETE inside `begin` marks its table as written."""
+        changes = conn.info.get(CHANGESET_KEY)
+        if changes is not None:
+            table = written_table(statement)
+            if table is not None and table in self.tables:
+                changes.touch(table)
+
+    def _log_changes(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
+        if self.dialect == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PG_LOCK_KEY})
+        conn.execute(self.tables["changes"].insert(), rows)
 
     # -- writing ---------------------------------------------------------------------------------------------
     def write_layer(self, conn: Connection, layer: str, gdf: gpd.GeoDataFrame) -> int:
@@ -92,6 +161,7 @@ class Store(ABC):
             if c.type != "text":
                 frame[c.name] = frame[c.name].astype(_PANDAS_TYPES[c.type])
         self._bulk_insert(conn, layer, frame, shapely.set_srid(np.asarray(gdf.geometry.values), STORAGE_EPSG))
+        self._touch(conn, layer)  # PostGIS loads with COPY on the raw cursor, which the statement hook cannot see
         return len(frame)
 
     @abstractmethod

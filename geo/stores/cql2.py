@@ -28,7 +28,7 @@ from shapely.geometry import shape
 from sqlalchemy import Table, and_, between, false, func, literal, not_, null, or_, true
 
 from geo.errors import RenewalError
-from geo.model import LAYERS
+from geo.model import INT_LIMIT, LAYERS
 
 #: JSON Schema type of each column type (the queryables document and literal checks use it).
 JSON_TYPES = {"text": "string", "int": "integer", "float": "number", "bool": "boolean"}
@@ -45,7 +45,6 @@ _CONVERSE = {
     "OVERLAPS": "OVERLAPS",
     "EQUALS": "EQUALS",
 }
-_INT_LIMIT = 2**63
 #: Filter languages accepted in ``filter-lang``. ``cql-text`` is the draft name of CQL2 text, which GDAL's OAPIF
 #: driver (3.12 included) still sends: its filters are CQL2 text.
 LANGUAGES = ("cql2-text", "cql2-json", "cql-text")
@@ -222,7 +221,7 @@ class _SQL(Evaluator):
     def literal(self, node: Any) -> Any:
         if isinstance(node, str) and "\x00" in node:
             raise FilterError("过滤条件含有 NUL 字符", "the filter contains a NUL character")
-        if isinstance(node, int) and not isinstance(node, bool) and abs(node) >= _INT_LIMIT:
+        if isinstance(node, int) and not isinstance(node, bool) and abs(node) >= INT_LIMIT:
             raise FilterError(f"整数超出范围：{node}", f"integer out of range: {node}")
         if isinstance(node, float) and not math.isfinite(node):
             raise FilterError(f"非有限数值：{node}", f"non-finite number: {node}")

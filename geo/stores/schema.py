@@ -19,6 +19,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     MetaData,
+    Sequence,
     Table,
     Text,
     func,
@@ -111,6 +112,7 @@ def build_metadata(dialect: str) -> MetaData:
         Column("result", JSON),
         Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     )
+    changes_table(md, dialect)
     Table(
         "calendar_days",
         md,
@@ -131,6 +133,30 @@ def build_metadata(dialect: str) -> MetaData:
         Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     )
     return md
+
+
+#: PostgreSQL sequence of change ids. Not owned by the column, so ``TRUNCATE ... RESTART IDENTITY`` of the data
+#: does not restart it: a change id is never handed out twice, and a cache keyed on one never sees old data.
+CHANGES_SEQUENCE = "changes_change_id_seq"
+
+
+def changes_table(md: MetaData, dialect: str) -> Table:
+    """The change log (see :mod:`geo.stores.changes`): ids only grow (SQLite AUTOINCREMENT, a free PG sequence)."""
+    if dialect == "postgresql":
+        key = Column("change_id", BigInteger, Sequence(CHANGES_SEQUENCE), primary_key=True)
+    else:
+        key = Column("change_id", Integer, primary_key=True, autoincrement=True)
+    table = Table(
+        "changes",
+        md,
+        key,
+        Column("layer", Text, nullable=False),
+        Column("streets", JSON),
+        Column("at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        sqlite_autoincrement=True,
+    )
+    Index("ix_changes_layer", table.c.layer, table.c.change_id)
+    return table
 
 
 def rtree_ddl(layer: str) -> list[str]:

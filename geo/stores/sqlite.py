@@ -35,7 +35,7 @@ class SQLiteStore(Store):
         self._writer = threading.RLock()
 
     @contextmanager
-    def begin(self) -> Iterator[Connection]:
+    def _transaction(self) -> Iterator[Connection]:
         """A write transaction: takes SQLite's write lock at BEGIN, so writers queue instead of failing late.
 
         Writers of this process first queue on a thread lock: SQLite's busy handler retries by sleeping, which lets

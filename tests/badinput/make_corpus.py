@@ -168,7 +168,11 @@ def shapefile_zip(path: Path, directory: Path) -> Path:
 
 @dataclass(frozen=True)
 class ImportCase:
-    """``renewal import LAYER FILE [args]`` that must exit 2 with a message holding every one of ``expect``."""
+    """``renewal import LAYER FILE [args]`` that must exit 2 with a message holding every one of ``expect``.
+
+    ``command`` is the command that reads the file: ``import`` with ``layer``, or ``stage import`` (the ledger),
+    which takes no layer.
+    """
 
     name: str
     layer: str
@@ -176,6 +180,13 @@ class ImportCase:
     expect: tuple[str, ...]
     args: tuple[str, ...] = ()
     why: str = ""
+    command: tuple[str, ...] = ("import",)
+
+    def argv(self, path: Path, directory: Path) -> list[str]:
+        """The command line, ``--lang en`` included."""
+        args = [a.replace("{dir}", str(directory)) for a in self.args]
+        layer = [self.layer] if self.command == ("import",) else []
+        return [*self.command, *layer, str(path), *args, "--lang", "en"]
 
 
 def _geojson(name: str, features: list[dict[str, Any]]) -> Callable[[Path], Path]:
@@ -307,6 +318,201 @@ def _mapping_case(text: str) -> Callable[[Path], Path]:
         )
 
     return build
+
+
+def _geojson_text(name: str, properties: str) -> Callable[[Path], Path]:
+    """A one-feature GeoJSON whose properties object is ``properties`` verbatim (tokens JSON itself forbids)."""
+    geometry = json.dumps(polygon(square(0, 300)))
+    text = (
+        '{"type":"FeatureCollection","features":[{"type":"Feature","properties":'
+        + properties
+        + ',"geometry":'
+        + geometry
+        + "}]}"
+    )
+    return lambda d: write_bytes(d / f"{name}.geojson", text.encode())
+
+
+def _nul_in_text(d: Path, driver: str, suffix: str) -> Path:
+    """A community named ``ab\0cd``, written through GDAL as ``abXcd`` and then patched byte for byte.
+
+    GDAL cannot write the NUL itself (it ends C strings), which is why it silently drops what follows on reading.
+    """
+    path = write_vector(
+        d / f"nul.{suffix}",
+        [{"id": "U1", "name": "abXcd"}],
+        [shapely.Polygon(square(0, 300))],
+        crs=4490,
+        driver=driver,
+        encoding="UTF-8" if driver == "ESRI Shapefile" else None,
+    )
+    if driver == "GPKG":
+        import sqlite3
+
+        conn = sqlite3.connect(path)
+        for fn in ("ST_IsEmpty", "ST_MinX", "ST_MaxX", "ST_MinY", "ST_MaxY"):  # the GeoPackage's R-tree triggers
+            conn.create_function(fn, 1, lambda _g: 0)
+        conn.execute("UPDATE nul SET name = 'ab' || char(0) || 'cd'")
+        conn.commit()
+        conn.close()
+        return path
+    data_file = path.with_suffix(".dbf") if driver == "ESRI Shapefile" else path
+    data = data_file.read_bytes()
+    at = data.index(b"abXcd")
+    data_file.write_bytes(data[: at + 2] + b"\x00" + data[at + 3 :])
+    return path
+
+
+def _nul_in_zipped_shapefile(d: Path) -> Path:
+    shp = _nul_in_text(d, "ESRI Shapefile", "shp")
+    members = {f"layer/{p.name}": p.read_bytes() for p in d.iterdir() if p.stem == shp.stem}
+    return write_zip(d / "nul_shapefile.zip", members)
+
+
+def _survey_xlsx(name: str, header: list[str], rows: list[list[Any]]) -> Callable[[Path], Path]:
+    return lambda d: write_xlsx(d / f"{name}.xlsx", [header, *rows])
+
+
+#: The progress ledger's headers (台账), as `renewal stage import` reads them.
+LEDGER_HEADER = ["小区编号", "阶段", "日期", "同意户数", "总户数", "同意面积", "总面积", "已筹资金", "备注"]
+
+
+def _ledger(name: str, *rows: list[Any]) -> Callable[[Path], Path]:
+    return lambda d: write_xlsx(d / f"{name}.xlsx", [LEDGER_HEADER, *rows])
+
+
+def value_cases() -> list[ImportCase]:
+    """Values no store can keep, or that GDAL would silently change, in every import format (and the ledger)."""
+    C = "communities"
+    ledger = ("stage", "import")
+    return [
+        ImportCase(
+            "geojson_nul_in_name",
+            C,
+            _geojson_text("nul_name", '{"id":"U1","name":"ab\\u0000cd"}'),
+            ("NUL", "cut short", '"name":"ab\\u0000cd"'),
+            why="GDAL would store the name as 'ab'",
+        ),
+        ImportCase(
+            "geojson_nul_in_property_name",
+            C,
+            _geojson_text("nul_key", '{"id":"U1","name":"n","备\\u0000注":"x"}'),
+            ("NUL", "cut short"),
+        ),
+        ImportCase(
+            "geojson_nan_token",
+            C,
+            _geojson_text("nan", '{"id":"U1","name":"n","floor_area_m2":NaN}'),
+            ("NaN", "row 1: floor_area_m2"),
+            why="GDAL reads NaN, pandas would take it for an empty cell",
+        ),
+        ImportCase(
+            "geojson_infinity_token",
+            C,
+            _geojson_text("inf", '{"id":"U1","name":"n","floor_area_m2":Infinity}'),
+            ("row 1", "floor_area_m2", "not a finite number"),
+        ),
+        ImportCase(
+            "geojson_negative_infinity_in_extra_property",
+            C,
+            _geojson_text("ninf", '{"id":"U1","name":"n","评分":-Infinity}'),
+            ("row 1", "评分", "not a finite number"),
+        ),
+        ImportCase(
+            "geojson_integer_beyond_64_bits",
+            C,
+            _geojson_text("big", '{"id":"U1","name":"n","households":18446744073709551616}'),
+            ("row 1", "households", "64-bit"),
+            why="stored as -9223372036854775808 before, or a traceback",
+        ),
+        ImportCase(
+            "geojson_number_overflowing_double",
+            C,
+            _geojson_text("e999", '{"id":"U1","name":"n","households":1e999}'),
+            ("e999.geojson", "1e999"),
+        ),
+        ImportCase("gpkg_nul_in_text", C, lambda d: _nul_in_text(d, "GPKG", "gpkg"), ("NUL", "row 1, column name")),
+        ImportCase(
+            "shapefile_nul_in_dbf",
+            C,
+            lambda d: _nul_in_text(d, "ESRI Shapefile", "shp"),
+            ("NUL", "row 1, field name"),
+        ),
+        ImportCase("zipped_shapefile_nul_in_dbf", C, _nul_in_zipped_shapefile, ("NUL", "row 1, field name")),
+        ImportCase(
+            "flatgeobuf_nul_in_text",
+            C,
+            lambda d: _nul_in_text(d, "FlatGeobuf", "fgb"),
+            ("row 1", "name contains a NUL character"),
+        ),
+        ImportCase(
+            "low_income_over_households",
+            C,
+            _geojson("low_income", [community("U1", 0, households=40, low_income_households=41)]),
+            ("row 1", "low_income_households 41 exceeds households 40"),
+        ),
+        ImportCase(
+            "households_implausible",
+            C,
+            _geojson("hh_huge", [community("U1", 0, households=5_000_000, floor_area_m2=1e308)]),
+            ("row 1", "implausible households: 5000000", "implausible floor_area_m2"),
+            why="finite, within 64 bits, and nonsense: costs and plans would follow it",
+        ),
+        ImportCase(
+            "survey_csv_nul",
+            "survey",
+            _survey_csv("nul_survey", ["community_id", "供水", "备注"], [["S1", "是", "a\x00b"]]),
+            ("row 2", "备注 contains a NUL character"),
+        ),
+        ImportCase(
+            "survey_csv_integer_beyond_64_bits",
+            "survey",
+            _survey_csv("big_survey", ["community_id", "支持改造户数"], [["S1", "18446744073709551616"]]),
+            ("row 2", "support_households", "64-bit"),
+        ),
+        ImportCase(
+            "survey_csv_infinity",
+            "survey",
+            _survey_csv("inf_survey", ["community_id", "支持改造户数"], [["S1", "inf"]]),
+            ("row 2", "support_households", "not a finite number"),
+        ),
+        ImportCase(
+            "survey_xlsx_integer_beyond_64_bits",
+            "survey",
+            _survey_xlsx("big_survey", ["community_id", "支持改造户数"], [["S1", 2**64]]),
+            ("row 2", "support_households", "64-bit"),
+            why="stored as -9223372036854775808 before",
+        ),
+        ImportCase(
+            "ledger_funds_beyond_64_bits",
+            "",
+            _ledger("big_ledger", ["S1", "survey", "2026-03-01", None, None, None, None, 10**20, None]),
+            ("row 2", "out of range"),
+            command=ledger,
+        ),
+        ImportCase(
+            "ledger_infinite_area",
+            "",
+            _ledger("inf_ledger", ["S1", "survey", "2026-03-01", None, None, "inf", "100", None, None]),
+            ("row 2", "area_agree_m2"),
+            command=ledger,
+        ),
+        ImportCase(
+            "ledger_date_far_in_the_future",
+            "",
+            _ledger("future_ledger", ["S1", "survey", "9999-12-31", None, None, None, None, None, None]),
+            ("row 2", "9999-12-31", "too far ahead"),
+            why="9999-12-31 would block every later stage",
+            command=ledger,
+        ),
+        ImportCase(
+            "ledger_unknown_stage",
+            "",
+            _ledger("stage_ledger", ["S1", "teleport", "2026-03-01", None, None, None, None, None, None]),
+            ("row 2", "unknown stage"),
+            command=ledger,
+        ),
+    ]
 
 
 def import_cases() -> list[ImportCase]:
@@ -652,7 +858,7 @@ def import_cases() -> list[ImportCase]:
             args=("--mapping", "{dir}/mapping.yaml"),
         ),
     ]
-    return cases
+    return cases + value_cases()
 
 
 # --- API cases ------------------------------------------------------------------------------------------------
@@ -703,6 +909,146 @@ def _patch(
         {"If-Match": '"{version}"'} if headers is None else headers,
         expect,
     )
+
+
+def _raw_post(name: str, properties: str, *expect: str) -> ApiCase:
+    """A POST whose ``properties`` are sent verbatim (tokens JSON forbids, escapes json.dumps never writes)."""
+    body = '{"type":"Feature","properties":' + properties + ',"geometry":' + json.dumps(polygon(square(0, 300))) + "}"
+    return ApiCase(name, "POST", "/collections/communities/items", (422,), body.encode(), {}, expect)
+
+
+def _stage(name: str, body: dict[str, Any], status: tuple[int, ...], *expect: str, query: str = "") -> ApiCase:
+    return ApiCase(name, "POST", "/communities/{fid}/stages" + query, status, body, {}, expect)
+
+
+#: The GeoJSON 2008 ``crs`` member, as old clients send it.
+CRS_MEMBER = {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::4543"}}
+
+
+def api_value_cases() -> list[ApiCase]:
+    """Requests holding values no store can keep, policy ids that are paths, and what no rule can judge."""
+    ring = square(0, 300)
+    items = "/collections/communities/items"
+    if_match = {"If-Match": '"{version}"'}
+    ok_stage = {"stage": "survey", "date": "2026-03-01"}
+    return [
+        _raw_post("post_nan_property", '{"name":"n","floor_area_m2":NaN}', "properties.floor_area_m2"),
+        _raw_post(
+            "post_infinity_property", '{"name":"n","floor_area_m2":Infinity}', "properties.floor_area_m2", "finite"
+        ),
+        _raw_post("post_1e999_property", '{"name":"n","floor_area_m2":1e999}', "properties.floor_area_m2", "finite"),
+        _raw_post("post_negative_infinity_extra", '{"name":"n","评分":-Infinity}', "properties.评分"),
+        _raw_post(
+            "post_integer_beyond_64_bits",
+            '{"name":"n","households":18446744073709551616}',
+            "properties.households",
+            "64-bit",
+        ),
+        _raw_post("post_integer_of_5000_digits", '{"name":"n","households":' + "9" * 5000 + "}", "(5000 chars)"),
+        _raw_post("post_nul_in_name", '{"name":"a\\u0000b"}', "properties.name", "NUL"),
+        _raw_post("post_nul_in_property_name", '{"name":"n","a\\u0000b":1}', "NUL"),
+        _raw_post("post_lone_surrogate", '{"name":"\\ud800"}', "properties.name", "surrogate"),
+        _raw_post("post_nul_in_nested_extra", '{"name":"n","extra":{"x":["ok","\\u0000"]}}', "properties.extra.x[1]"),
+        _post(
+            "post_low_income_over_households",
+            polygon(ring),
+            (422,),
+            "low_income_households 6 exceeds households 5",
+            props={"name": "n", "households": 5, "low_income_households": 6},
+        ),
+        _post("unclosed_ring", polygon(ring[:-1]), (422,), "not closed"),
+        _post("crs_member_in_geometry", {**polygon(ring), "crs": CRS_MEMBER}, (422,), "crs", "Content-Crs"),
+        ApiCase(
+            "crs_member_in_feature",
+            "POST",
+            items,
+            (422,),
+            {**feature({"name": "n"}, polygon(ring)), "crs": CRS_MEMBER},
+            expect=("crs", "Content-Crs"),
+        ),
+        _patch("patch_nul_in_name", {"name": "a\x00b"}, (422,), "properties.name", "NUL"),
+        _patch("patch_households_beyond_64_bits", {"households": 2**64}, (422,), "properties.households"),
+        ApiCase(
+            "patch_infinity_token",
+            "PATCH",
+            items + "/{fid}",
+            (422,),
+            b'{"properties":{"floor_area_m2":Infinity}}',
+            if_match,
+            ("properties.floor_area_m2",),
+        ),
+        _patch("patch_area_implausible", {"floor_area_m2": 1e308}, (422,), "implausible floor_area_m2"),
+        _patch(
+            "patch_low_income_over_households",
+            {"households": 10, "low_income_households": 11},
+            (422,),
+            "exceeds households",
+        ),
+        _patch(
+            "patch_if_match_beyond_64_bits", {"households": 1}, (412,), headers={"If-Match": '"' + "9" * 23 + '"'}
+        ),
+        ApiCase(
+            "split_line_with_crs_member",
+            "POST",
+            "/communities/{fid}/split",
+            (422,),
+            {"line": {"type": "LineString", "coordinates": [ring[0], ring[2]], "crs": CRS_MEMBER}},
+            if_match,
+            ("crs",),
+        ),
+        ApiCase(
+            "merge_name_with_nul",
+            "POST",
+            "/communities/merge",
+            (422,),
+            {"ids": ["S1", "S2"], "name": "并\x00"},
+            {},
+            ("name", "NUL"),
+        ),
+        ApiCase(
+            "plan_budget_beyond_64_bits",
+            "POST",
+            "/plans",
+            (422,),
+            {"name": "p", "all": True, "budget_per_year": 2**70},
+            expect=("budget_per_year",),
+        ),
+        _stage("stage_note_with_nul", {**ok_stage, "note": "a\x00"}, (422,), "note", "NUL"),
+        _stage("stage_count_beyond_64_bits", {**ok_stage, "households_total": 2**64}, (422,), "households_total"),
+        _stage("stage_unknown", {"stage": "teleport", "date": "2026-03-01"}, (422,), "no stage", "teleport"),
+        _stage("stage_date_far_in_the_future", {"stage": "survey", "date": "9999-12-31"}, (422,), "too far ahead"),
+        ApiCase("query_nul_in_filter", "GET", items + "?name=%00", (400,), expect=("name", "NUL")),
+        ApiCase("query_filter_beyond_64_bits", "GET", items + "?households=99999999999999999999", (400,)),
+        ApiCase("query_filter_not_finite", "GET", items + "?floor_area_m2=inf", (400,), expect=("floor_area_m2",)),
+        ApiCase("query_offset_beyond_64_bits", "GET", items + "?offset=99999999999999999999", (400,)),
+        ApiCase("path_nul", "POST", "/communities/merge/%00/undo", (400,), expect=("path", "NUL")),
+        ApiCase(
+            "profile_is_a_path",
+            "GET",
+            "/collections/units/items?profile=/etc/passwd",
+            (404,),
+            expect=("national-2020",),
+        ),
+        ApiCase(
+            "profile_is_a_relative_path",
+            "GET",
+            "/collections/units/items?profile=../profiles/lucheng-2020.yaml",
+            (404,),
+            expect=("lucheng-2020",),
+        ),
+        ApiCase("profile_of_3000_chars", "GET", "/collections/units/items?profile=" + "a" * 3000, (404,)),
+        ApiCase("profile_binary", "GET", "/collections/units/items?profile=%ff%fe%01%02", (404,)),
+        ApiCase("candidates_profile_is_a_path", "GET", "/streets/x/candidates?profile=/etc/hostname", (404,)),
+        ApiCase("plan_map_profile_is_a_path", "GET", "/maps/plan.html?profile=/etc/hostname", (404,)),
+        ApiCase(
+            "plan_profile_is_a_path",
+            "POST",
+            "/plans",
+            (404,),
+            {"name": "p", "all": True, "profile": "/etc/hostname"},
+        ),
+        _stage("stage_profile_is_a_path", ok_stage, (404,), query="?profile=/etc/hostname"),
+    ]
 
 
 def api_cases() -> list[ApiCase]:
@@ -861,6 +1207,7 @@ def api_cases() -> list[ApiCase]:
         ApiCase("unknown_output_crs", "GET", items + "?crs=EPSG:99999", (400,)),
         ApiCase("unknown_property_filter_value_type", "GET", items + "?households=many", (400, 422)),
         ApiCase("history_unknown_fid", "GET", "/communities/987654/history", (404,)),
+        *api_value_cases(),
     ]
 
 

@@ -622,23 +622,36 @@ class Profile(_Frozen):
 
 
 def list_profiles() -> list[str]:
-    """Ids of the profiles shipped in this package (one ``*.yaml`` each)."""
+    """Ids of the profiles shipped in this package (one ``*.yaml`` each): the registry."""
     return sorted(p.stem for p in PROFILE_DIR.glob("*.yaml"))
 
 
-def _resolve(profile: str | Path) -> Path:
-    path = Path(profile)
-    if path.suffix in (".yaml", ".yml") or path.exists():
-        if not path.is_file():
-            raise NotFoundError(f"找不到策略配置文件：{path}", f"Profile file not found: {path}")
-        return path
-    path = PROFILE_DIR / f"{profile}.yaml"
-    if not path.is_file():
-        known = ", ".join(list_profiles())
+#: Characters of an unknown profile id quoted back in the error (a request may send kilobytes of anything).
+_SHOWN_CHARS = 40
+
+
+def _shown(value: object) -> str:
+    """A short, printable form of a value a caller sent, safe to quote in a message."""
+    text = str(value)
+    clipped = "".join(ch if ch.isprintable() else "?" for ch in text[:_SHOWN_CHARS])
+    return clipped + ("…" if len(text) > _SHOWN_CHARS else "")
+
+
+def _registry_path(profile_id: str) -> Path:
+    """The shipped file of a registry id; anything that is not one of `list_profiles` is not found.
+
+    The id is compared with the registry as a plain string, never turned into a path first, so no value (a path,
+    ``..``, a NUL byte, a 3,000-character string) can make this read a file outside the package or tell
+    existing files from missing ones.
+    """
+    known = list_profiles()
+    if not isinstance(profile_id, str) or profile_id not in known:
+        shown = _shown(profile_id)
         raise NotFoundError(
-            f"没有策略配置“{profile}”（可用：{known}）", f"No profile {profile!r} (available: {known})"
+            f"没有策略配置“{shown}”（可用：{', '.join(known)}）",
+            f"No profile {shown!r} (available: {', '.join(known)})",
         )
-    return path
+    return PROFILE_DIR / f"{profile_id}.yaml"
 
 
 def _validation_message(path: Path, exc: ValidationError) -> tuple[str, str]:
@@ -667,15 +680,36 @@ def _load(path: Path, _mtime: float) -> Profile:
         raise DataError(zh, en) from exc
 
 
-def load_profile(profile: str | Path) -> Profile:
-    """Load a profile by id (a file of this package) or by path to an external YAML file.
+def load_profile(profile_id: str) -> Profile:
+    """Load a shipped profile by its registry id (see `list_profiles`); never a file path.
+
+    This is what every request and command naming ``profile`` goes through, so a value from the network can only
+    ever select one of the package's own files. A file elsewhere is loaded only on purpose, with
+    `load_profile_file`.
 
     Raises
     ------
     NotFoundError
-        No such profile id or file.
+        No such id; the message lists the valid ids.
     DataError
-        The file is not valid: the message names the file and each field path at fault.
+        The shipped file is not valid (names the file and each field path at fault).
     """
-    path = _resolve(profile).resolve()
+    path = _registry_path(profile_id)
+    return _load(path, path.stat().st_mtime)
+
+
+def load_profile_file(path: str | Path) -> Profile:
+    """Load a profile from a YAML file an operator names explicitly (the CLI's ``--profile-file``).
+
+    Raises
+    ------
+    NotFoundError
+        The file does not exist.
+    DataError
+        The file is not a valid profile: the message names the file and each field path at fault.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise NotFoundError(f"找不到策略配置文件：{path}", f"Profile file not found: {path}")
+    path = path.resolve()
     return _load(path, path.stat().st_mtime)

@@ -1,15 +1,15 @@
 """Official holiday calendar: the years a bureau adds from the State Council's notice (``renewal calendar import``).
 
-Revision ID: i12_calendar
-Revises: 0001
+Revision ID: 0003
+Revises: 0002
 """
 
 from alembic import op
 
 from geo.stores.schema import build_metadata
 
-revision = "i12_calendar"
-down_revision = "0001"
+revision = "0003"
+down_revision = "0002"
 
 
 def upgrade() -> None:
