@@ -65,6 +65,29 @@ def encode_polygons(geoms: NDArray[np.object_], *, simplify: bool = True) -> dic
     }
 
 
+def encode_lines(geoms: NDArray[np.object_], *, simplify: bool = True) -> dict[str, list[int]]:
+    """Encode (multi)linestrings as ``{c: deltas, r: vertices per line, g: lines per feature}``."""
+    geoms = np.asarray(geoms, dtype=object)
+    present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    shapes = geoms[present]
+    if simplify and len(shapes):
+        shapes = shapely.simplify(shapes, SIMPLIFY_DEG, preserve_topology=False)
+    lines_per = np.zeros(len(geoms), dtype=np.int64)
+    if len(shapes) == 0:
+        return {"c": [], "r": [], "g": lines_per.tolist()}
+    kind, coords, offsets = shapely.to_ragged_array(shapes)
+    if kind == shapely.GeometryType.LINESTRING:
+        (line_offsets,) = offsets
+        lines = np.ones(len(shapes), dtype=np.int64)
+    elif kind == shapely.GeometryType.MULTILINESTRING:
+        line_offsets, geom_offsets = offsets
+        lines = np.diff(geom_offsets)
+    else:
+        raise ValueError(f"expected lines, got {kind!r}")
+    lines_per[present] = lines
+    return {"c": _deltas(coords), "r": np.diff(line_offsets).tolist(), "g": lines_per.tolist()}
+
+
 def encode_points(geoms: NDArray[np.object_]) -> dict[str, list[int]]:
     """Encode points as ``{c: deltas}`` (one x, y pair per feature)."""
     coords = shapely.get_coordinates(np.asarray(geoms, dtype=object))

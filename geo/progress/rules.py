@@ -289,6 +289,29 @@ def _furthest(codes: list[str], reached: Iterable[str]) -> int:
     return max((codes.index(c) for c in reached), default=-1)
 
 
+def pressing_deadline(
+    profile: Profile, *, history: Sequence[Mapping[str, Any]], plan_year: int | None
+) -> tuple[dt.date, Any] | None:
+    """The earliest deadline not yet met (its date and rule), or None when nothing is due or can be dated yet.
+
+    A deadline is met once its stage or any later one has been reached (a late record still ends the wait).
+    Deadlines relative to the plan year need ``plan_year``; those after another stage need that stage's date.
+    """
+    codes = [s.code for s in profile.stages]
+    reached = reached_dates(profile, history)
+    furthest = _furthest(codes, reached)
+    pressing: tuple[dt.date, Any] | None = None
+    for rule in load_deadlines(profile).rules:
+        if furthest >= codes.index(rule.stage):
+            continue
+        due = rule.due_date(plan_year=plan_year, reached=reached)
+        if due is None:
+            continue
+        if pressing is None or due < pressing[0]:
+            pressing = (due, rule)
+    return pressing
+
+
 def project_status(
     profile: Profile,
     *,
@@ -300,10 +323,8 @@ def project_status(
 ) -> tuple[Status, str]:
     """Where a project stands on the profile's deadlines as of ``as_of``: ``on_track``, ``due_soon`` or ``overdue``.
 
-    A deadline is met once its stage or any later one has been reached (a late record still ends the wait). Of the
-    deadlines not yet met, the most pressing decides: past due is ``overdue``, due within ``due_soon_days`` is
-    ``due_soon``. Deadlines relative to the plan year need ``plan_year``; those after another stage need that
-    stage's date; one that cannot be dated yet does not count.
+    Of the deadlines not yet met (:func:`pressing_deadline`), the most pressing decides: past due is ``overdue``,
+    due within ``due_soon_days`` is ``due_soon``. One that cannot be dated yet does not count.
 
     Returns
     -------
@@ -311,21 +332,11 @@ def project_status(
         The status and a sentence naming the deadline, its date and its source.
     """
     en = lang == "en"
-    codes = [s.code for s in profile.stages]
-    reached = reached_dates(profile, history)
-    furthest = _furthest(codes, reached)
-    pressing: tuple[int, dt.date, Any] | None = None
-    for rule in load_deadlines(profile).rules:
-        if furthest >= codes.index(rule.stage):
-            continue
-        due = rule.due_date(plan_year=plan_year, reached=reached)
-        if due is None:
-            continue
-        if pressing is None or due < pressing[1]:
-            pressing = ((due - as_of).days, due, rule)
+    pressing = pressing_deadline(profile, history=history, plan_year=plan_year)
     if pressing is None:
         return "on_track", ("no pending deadline" if en else "无待完成的时限要求")
-    days_left, due, rule = pressing
+    due, rule = pressing
+    days_left = (due - as_of).days
     what = (
         f"{rule.text.get(lang)} (due {due.isoformat()}; rule: {rule.source})"
         if en
