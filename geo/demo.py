@@ -121,8 +121,6 @@ def run_demo(
             lang=lang,
             city=city,
             analysis=analysis,
-            year_from=year_from,
-            budget_per_year=budget_per_year,
         )
         path = out / f"{kind}_map.html"
         path.write_text(html, encoding="utf-8")

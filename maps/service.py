@@ -11,7 +11,7 @@ import datetime as dt
 from geo.analysis import Analysis, City, analyse, load_city
 from geo.errors import DataError
 from geo.plan_store import SavedPlan, find_plan, plan_from_saved
-from geo.policy.profiles import Profile
+from geo.policy.profiles import Profile, load_profile
 from geo.progress.store import current_stages
 from geo.stores import Store
 
@@ -42,6 +42,14 @@ def check_plan_profile(saved: SavedPlan | None, profile: Profile) -> None:
             f"plan {saved.plan_id} was made under profile {saved.profile}, not {profile.id} "
             f"(drop --profile or use {saved.profile})",
         )
+
+
+def map_profile(store: Store, *, profile: str | None, plan_id: int | None, default: str) -> Profile:
+    """The profile a map is drawn under: the one named, else the plan's (with ``plan_id``), else ``default``."""
+    if profile is None and plan_id is not None:
+        saved = find_plan(store, plan_id=plan_id)
+        return load_profile(saved.profile)  # type: ignore[union-attr] - find_plan raises for an unknown number
+    return load_profile(profile or default)
 
 
 def render_map(
