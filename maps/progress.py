@@ -43,12 +43,12 @@ from maps._page import PageSpec, render_page
 from maps.basemaps import basemap as get_basemap
 from maps.charts import grouped_bars, stacked_bars
 
-#: Stages before construction go from pale yellow to brown, construction is purple, later stages go from green
+#: Stages before construction go from yellow to brown, construction is purple, later stages go from green
 #: to dark blue: neighbours differ in hue or lightness, and the last stages stay apart from each other.
-BEFORE_COLOURS = ("#fff3b0", "#fde38a", "#fdc75f", "#f9a73e", "#e8862a", "#c96b1e", "#a6541a")
+BEFORE_COLOURS = ("#fee391", "#fec44f", "#fe9929", "#ec7014", "#cc4c02", "#8c2d04")
 CONSTRUCTION_COLOUR = "#8e44ad"
 AFTER_COLOURS = ("#a6dba0", "#4dac26", "#1b7837", "#35978f", "#2166ac", "#053061")
-NO_STAGE_COLOUR = "#eeeeee"
+NO_STAGE_COLOUR = "#e8e8e8"
 OVERDUE = {"color": "#d7191c", "weight": 3.5, "opacity": 1, "dashArray": None}
 DUE_SOON = {"color": "#e66101", "weight": 2.5, "dashArray": "4 3", "opacity": 1}
 PLAIN = {"color": "#666", "weight": 0.6, "opacity": 1, "dashArray": None}
