@@ -23,12 +23,13 @@ from geo.share_links import share_for_secret as find_share
 
 router = APIRouter(tags=["Share links"])
 
-#: A shared page runs its own inline scripts and styles and loads nothing else (basemap tiles excepted).
+#: A shared page runs its own inline scripts and styles and loads nothing else (basemap tiles excepted);
+#: 'unsafe-eval' because folium's measure plugin (leaflet-measure) compiles its lodash templates at run time.
 SHARED_HEADERS = {
     "Cache-Control": "private, no-store",
     "Referrer-Policy": "no-referrer",
     "X-Robots-Tag": "noindex, nofollow",
-    "Content-Security-Policy": "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
+    "Content-Security-Policy": "default-src 'none'; script-src 'unsafe-inline' 'unsafe-eval'; style-src 'unsafe-inline'; "
     "img-src data: https:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
 }
 

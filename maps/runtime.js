@@ -20,6 +20,8 @@
       return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
     });
   };
+  /* A string of the page's string table (tests and the page's own panel use it). */
+  R.text = function (i) { data(); return str(i); };
   var fmt = function (n) { return n == null ? "—" : Number(n).toLocaleString(D.lang === "en" ? "en-US" : "zh-CN"); };
 
   function decodeRings(g, nested) {
