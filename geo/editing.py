@@ -471,8 +471,8 @@ def merge_gaps(members: gpd.GeoDataFrame) -> list[dict[str, Any]]:
     geoms, _metric = _to_metric(members.geometry.values)
     ids = members["id"].tolist()
     distance = shapely.distance(geoms[:, None], geoms[None, :])
-    # The spanning tree ignores zero-weight edges, so touching pairs weigh a hair above zero.
-    tree = minimum_spanning_tree(np.where(np.eye(len(ids), dtype=bool), 0.0, distance + 1e-9)).tocoo()
+    # The spanning tree ignores zero-weight (and near-zero) edges, so every pair weighs one metre more.
+    tree = minimum_spanning_tree(np.where(np.eye(len(ids), dtype=bool), 0.0, distance + 1.0)).tocoo()
     return sorted(
         (
             {"a": ids[i], "b": ids[j], "distance_m": round(float(distance[i, j]), 1)}
