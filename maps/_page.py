@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,7 +29,7 @@ from maps.basemaps import Basemap
 LABEL_ZOOM = 16
 
 
-def _local(element: Any, *, js: list[tuple[str, str]] = (), css: list[tuple[str, str]] = ()) -> Any:  # type: ignore[assignment]
+def _local(element: Any, *, js: Sequence[tuple[str, str]] = (), css: Sequence[tuple[str, str]] = ()) -> Any:
     """Point a folium element's script and stylesheet links at inlined local assets instead of a CDN."""
     element.default_js = [(name, url(asset)) for name, asset in js]
     element.default_css = [(name, url(asset)) for name, asset in css]

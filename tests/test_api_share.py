@@ -5,16 +5,15 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-import pytest
 from sqlalchemy import update
 from typer.testing import CliRunner
 
-from geo import settings
 from geo.cli import app
 from geo.share_links import create_share, list_shares
 from geo.stores import Store
 from tests.test_api_features import client_for, load_sample
 from tests.test_api_progress_maps import city  # noqa: F401 - the fixture
+from tests.test_maps import cli_store  # noqa: F401 - the fixture
 
 
 def test_planner_makes_lists_and_revokes_links(city: Store) -> None:  # noqa: F811
@@ -75,19 +74,7 @@ def test_expired_link_stops_working(store: Store) -> None:
     assert list_shares(store)[0].state() == "expired"
 
 
-@pytest.fixture
-def cli_city(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    from tests.test_maps import load
-
-    url = f"sqlite:///{tmp_path / 'cli.sqlite'}"
-    load(url)
-    monkeypatch.setenv("RENEWAL_DATABASE_URL", url)
-    settings.database_settings.cache_clear()
-    yield url
-    settings.database_settings.cache_clear()
-
-
-def test_cli_share_list_revoke(cli_city: str) -> None:
+def test_cli_share_list_revoke(cli_store: Path) -> None:  # noqa: F811
     runner = CliRunner()
     made = runner.invoke(
         app, ["share", "progress", "--street", "德岭街道", "--days", "2", "--base-url", "http://x:1/"]

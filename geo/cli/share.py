@@ -51,32 +51,24 @@ def _make(
     print(f"{base.rstrip('/')}/s/{secret}")
 
 
-@share_app.command("plan")
-@friendly
-def share_plan(
-    street: Street = None,
-    days: Days = 14,
-    plan: PlanOpt = None,
-    profile: ProfileOpt = None,
-    base_url: BaseUrl = "http://127.0.0.1:8000",
-    lang: Lang = "zh",
-) -> None:
-    """分享规划图 / Share the plan map (the link is printed alone on the last line)."""
-    _make("plan", street, days, plan, profile, lang, base_url)
+def _share_command(kind: str, doc: str) -> None:
+    @friendly
+    def command(
+        street: Street = None,
+        days: Days = 14,
+        plan: PlanOpt = None,
+        profile: ProfileOpt = None,
+        base_url: BaseUrl = "http://127.0.0.1:8000",
+        lang: Lang = "zh",
+    ) -> None:
+        _make(kind, street, days, plan, profile, lang, base_url)
+
+    command.__doc__ = doc
+    share_app.command(kind)(command)
 
 
-@share_app.command("progress")
-@friendly
-def share_progress(
-    street: Street = None,
-    days: Days = 14,
-    plan: PlanOpt = None,
-    profile: ProfileOpt = None,
-    base_url: BaseUrl = "http://127.0.0.1:8000",
-    lang: Lang = "zh",
-) -> None:
-    """分享进度图 / Share the progress map (the link is printed alone on the last line)."""
-    _make("progress", street, days, plan, profile, lang, base_url)
+_share_command("plan", "分享规划图 / Share the plan map (the link is printed alone on the last line).")
+_share_command("progress", "分享进度图 / Share the progress map (the link is printed alone on the last line).")
 
 
 @share_app.command("list")
