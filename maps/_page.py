@@ -135,6 +135,8 @@ class PageSpec:
     side: str
     street_labels: list[list[Any]] = field(default_factory=list)
     labels: dict[str, Any] = field(default_factory=dict)
+    #: More page data for the runtime (the progress page's overdue list).
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def _json(data: Any) -> str:
@@ -231,6 +233,7 @@ def render_page(spec: PageSpec) -> str:
         "street_labels": spec.street_labels,
         "label_zoom": LABEL_ZOOM,
         "strings": spec.strings.strings,
+        **spec.extra,
     }
     root.html.add_child(Element(_header(spec)))
     root.html.add_child(Element(f"<aside class='rn-side'>{spec.side}</aside>"))

@@ -322,45 +322,33 @@ def _charts_html(progress: pd.DataFrame, profile: Profile, plan: Plan | None, co
     return f"<h2>{'Charts' if en else '图表'}</h2>{stages}{money_chart}"
 
 
-def _overdue_html(progress: pd.DataFrame, profile: Profile, names: pd.Series, as_of: dt.date, lang: str) -> str:
+def overdue_rows(progress: pd.DataFrame, strings: StringTable, as_of: dt.date, lang: str) -> dict[str, Any]:
+    """The overdue list as compact data the page's runtime turns into a table (a street's rows when one is picked).
+
+    Rows ``[feature index, days late, deadline, clause]`` (dates and clauses as string-table indices), the most
+    overdue first, at most :data:`OVERDUE_LISTED` per street; ``total`` counts every overdue compound.
+    """
     en = lang == "en"
-    late = progress[progress["status"] == "overdue"].copy()
-    title = "Overdue communities" if en else "逾期小区"
-    if late.empty:
-        return f"<h2>{esc(title)}</h2><p class='rn-note'>{'None.' if en else '无。'}</p>"
-    late["days"] = [(as_of - d).days for d in late["due"]]
-    late = late.sort_values(["days", "community_id"], ascending=[False, True])
+    late = progress[(progress["status"] == "overdue") & progress["due"].notna()]
+    days = np.array([(as_of - d).days for d in late["due"]], dtype=np.int64)
+    order = np.lexsort((late["community_id"].to_numpy(), -days))
+    late = late.iloc[order].assign(days=days[order])
     shown = late.groupby("street", sort=False).head(OVERDUE_LISTED)
-    head = (
-        ["Community", "Street", "Stage", "Deadline", "Days late", "Rule"]
+    return {
+        "total": len(late),
+        "limit": OVERDUE_LISTED,
+        "head": ["Community", "Street", "Stage", "Deadline", "Days late", "Rule"]
         if en
-        else ["小区", "街道", "当前阶段", "期限", "逾期天数", "依据"]
-    )
-    rows = [
-        (
-            [
-                f"<span class='rn-locate' data-id='{esc(r.community_id)}'>{esc(names.get(r.community_id, ''))}</span>"
-                f" <span class='rn-id'>{esc(r.community_id)}</span>",
-                esc(r.street),
-                esc(stage_name(profile, r.stage, lang) if r.stage else ui(lang)["no_stage"]),
-                esc(r.due.isoformat()),
-                f"<span class='rn-bad'>{r.days:,}</span>",
-                f"<span class='rn-src'>{esc(r.clause)}</span>",
-            ],
-            {"class": "rn-row", "data-street": r.street},
-        )
-        for r in shown.itertuples()
-    ]
-    more = len(late) - len(shown)
-    note = ""
-    if more:
-        note = (
-            f"<p class='rn-note'>{more:,} more overdue communities are not listed (the {OVERDUE_LISTED} most "
-            "overdue of each street are).</p>"
-            if en
-            else f"<p class='rn-note'>另有{more:,}个逾期小区未列出（每个街道列出逾期最久的{OVERDUE_LISTED}个）。</p>"
-        )
-    return f"<h2>{esc(title)}（{len(late):,}）</h2>" + table_html(head, rows) + note
+        else ["小区", "街道", "当前阶段", "期限", "逾期天数", "依据"],
+        "none": "None." if en else "无。",
+        "more": "{n} more overdue communities are not listed (the {limit} most overdue of each street are)."
+        if en
+        else "另有{n}个逾期小区未列出（每个街道列出逾期最久的{limit}个）。",
+        "rows": [
+            [int(i), int(d), strings.add(due.isoformat()), strings.add(clause)]
+            for i, d, due, clause in zip(shown.index, shown["days"], shown["due"], shown["clause"], strict=True)
+        ],
+    }
 
 
 def render_progress_map(
@@ -472,12 +460,12 @@ def render_progress_map(
     ]
     has_plan = plan is not None
     figures = street_figures(progress, profile=profile, as_of=as_of, has_plan=has_plan, lang=lang)
-    names = cands.set_index("community_id")["name"]
+    overdue = overdue_rows(progress, strings, as_of, lang)
     side = (
         _street_table(progress, profile, year=as_of.year, has_plan=has_plan, lang=lang)
         + _figures_html(figures, lang)
         + _charts_html(progress, profile, plan, colours[:-1], lang)
-        + _overdue_html(progress, profile, names, as_of, lang)
+        + f"<h2>{'Overdue communities' if en else '逾期小区'}（{overdue['total']:,}）</h2><div id='rn-overdue'></div>"
         + legend_html(legend, lang)
     )
     place = place_title(city, area, street, lang)
@@ -499,5 +487,6 @@ def render_progress_map(
         side=side,
         street_labels=street_labels(area, bm),
         labels=ui(lang),
+        extra={"overdue": overdue},
     )
     return render_page(spec)

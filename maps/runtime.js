@@ -216,6 +216,7 @@
       var all = D.bounds;
       map.fitBounds(street && box.isValid() ? box : [[all[1], all[0]], [all[3], all[2]]]);
       showSections(street);
+      showOverdue(street);
       drawLabels();
     }
     var select = document.getElementById("rn-street");
@@ -228,20 +229,39 @@
         if (select) select.value = current;
       });
     });
-    document.querySelectorAll(".rn-locate[data-id]").forEach(function (el) {
-      el.addEventListener("click", function () {
-        var id = el.getAttribute("data-id");
-        for (var i = 0; searchable && i < searchable._feats.length; i++) {
-          var f = searchable._feats[i];
-          if (f && str(searchable.props.id[i]) === id) {
-            map.fitBounds(f.getBounds(), { maxZoom: 18 });
-            openFor(f);
-            return;
-          }
+    function locate(id) {
+      for (var i = 0; searchable && i < searchable._feats.length; i++) {
+        var f = searchable._feats[i];
+        if (f && str(searchable.props.id[i]) === id) {
+          map.fitBounds(f.getBounds(), { maxZoom: 18 });
+          openFor(f);
+          return;
         }
+      }
+    }
+    /* The overdue list (progress page): built from compact rows, the picked street's or the worst of all. */
+    function showOverdue(street) {
+      var box = document.getElementById("rn-overdue"), O = D.overdue;
+      if (!box || !O || !searchable) return;
+      var p = searchable.props, rows = O.rows.filter(function (r) { return !street || str(searchable.street[r[0]]) === street; });
+      var listed = rows.slice(0, O.limit);
+      var total = street ? rows.length : O.total;
+      if (!listed.length) { box.innerHTML = "<p class='rn-note'>" + esc(O.none) + "</p>"; return; }
+      var h = "<div class='rn-wide'><table><thead><tr>" + O.head.map(function (t) { return "<th>" + esc(t) + "</th>"; }).join("") + "</tr></thead><tbody>";
+      listed.forEach(function (r) {
+        var i = r[0];
+        h += "<tr><td><span class='rn-locate' data-id='" + esc(str(p.id[i])) + "'>" + esc(str(p.name[i])) + "</span> <span class='rn-id'>" + esc(str(p.id[i])) + "</span></td>";
+        h += "<td>" + esc(str(searchable.street[i])) + "</td><td>" + esc(str(p.stage[i]) || L_.no_stage) + "</td>";
+        h += "<td>" + esc(str(r[2])) + "</td><td><span class='rn-bad'>" + fmt(r[1]) + "</span></td><td><span class='rn-src'>" + esc(str(r[3])) + "</span></td></tr>";
       });
-    });
+      h += "</tbody></table></div>";
+      if (total > listed.length) h += "<p class='rn-note'>" + esc(O.more.replace("{n}", fmt(total - listed.length)).replace("{limit}", O.limit)) + "</p>";
+      box.innerHTML = h;
+      box.querySelectorAll(".rn-locate").forEach(function (el) { el.addEventListener("click", function () { locate(el.getAttribute("data-id")); }); });
+    }
+
     showSections("");
+    showOverdue("");
     drawLabels();
     document.body.setAttribute("data-rendered", String(R.groups.reduce(function (n, l) { return n + l._feats.length; }, 0)));
   };

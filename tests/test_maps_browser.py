@@ -54,11 +54,26 @@ def pages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         ),
         encoding="utf-8",
     )
+    # Mangshi sets deadlines: accepted 2026-05-01, handed over within three months, so overdue by December.
+    mangshi = load_profile("mangshi-2020")
+    overdue_page = out / "overdue.html"
+    overdue_page.write_text(
+        render_progress_map(
+            analysis=analyse(city, profile=mangshi),
+            city=city,
+            stages=stages,
+            as_of=dt.date(2026, 12, 1),
+            profile=mangshi,
+        ),
+        encoding="utf-8",
+    )
     year_of = plan.units[["members", "year"]].explode("members").set_index("members")["year"]
     inside = cands[cands["community_id"].isin(year_of.index)].iloc[0]
     return {
         "plan": plan_page,
         "progress": progress_page,
+        "overdue": overdue_page,
+        "late": (ids[2], cands.set_index("community_id").loc[ids[2], "street"]),
         "n": len(cands),
         "planned": (inside["community_id"], inside["name"], int(year_of[inside["community_id"]])),
         "streets": sorted(cands["street"].unique()),
@@ -148,6 +163,28 @@ def test_progress_page_shows_street_table_and_charts_offline(pages: dict[str, An
     assert page.locator(f".rn-section[data-street='{street}']").is_visible()
     assert not page.locator(".rn-section[data-street='']").first.is_visible()
     assert page.locator(f"tr.rn-pick.rn-current[data-street='{street}']").count() == 1
+    assert errors == []
+
+
+def test_overdue_list_names_deadline_and_clause_and_follows_the_street(pages: dict[str, Any], browser_page) -> None:  # noqa: F811
+    page = browser_page
+    errors = offline(page)
+    page.goto(pages["overdue"].as_uri())
+    page.wait_for_selector("body[data-rendered]")
+    late_id, late_street = pages["late"]
+    rows = page.locator("#rn-overdue tbody tr")
+    assert rows.count() >= 1
+    row = page.locator("#rn-overdue tbody tr", has_text=late_id)
+    text = row.inner_text()
+    assert "竣工验收" in text and "2026-" in text and "芒政办发〔2020〕28号" in text
+    # Another street's list does not hold it; its own does; clicking the name opens the compound.
+    other = next(s for s in pages["streets"] if s != late_street)
+    page.select_option("#rn-street", other)
+    assert page.locator("#rn-overdue tbody tr", has_text=late_id).count() == 0
+    page.select_option("#rn-street", late_street)
+    page.locator(f"#rn-overdue .rn-locate[data-id='{late_id}']").click()
+    page.wait_for_function(f"document.querySelector('.leaflet-popup-content')?.innerText.includes('{late_id}')")
+    assert "已逾期" in page.locator(".leaflet-popup-content").inner_text()
     assert errors == []
 
 
