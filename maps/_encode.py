@@ -118,6 +118,12 @@ class StringTable:
     def column(self, values: Iterable[Any]) -> list[int]:
         return [self.add(v) for v in values]
 
+    def prime(self, *columns: Iterable[Any]) -> None:
+        """Give the values of few-valued columns (street, status, stage) the shortest indices, before unique values
+        (ids, names) fill the table: at 50,000 features that is a few hundred kB less JSON."""
+        for values in columns:
+            self.column(values)
+
 
 def ints(values: pd.Series) -> list[int | None]:
     """Whole numbers for JSON, missing values as null."""

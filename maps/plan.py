@@ -91,6 +91,7 @@ def _communities_layer(
         for rs in shown["reasons"]
     ]
     unit = member["unit_id"].where(member["unit_id"].notna(), shown["unit_id"].to_numpy())
+    strings.prime(shown["street"], shown["status"], shown["neighbourhood"], member["package_id"])
     return {
         "id": "communities",
         "name": ui(lang)["communities"],

@@ -404,6 +404,9 @@ def render_progress_map(
     zones = within(city.zones, area)
     if len(zones):
         layers.append(zones_layer(zones, bm, lang, strings))
+    stage_texts = [stage_name(profile, s, lang) if s else None for s in progress["stage"]]
+    date_texts = [d.isoformat() if d is not None else None for d in progress["date"]]
+    strings.prime(progress["street"], progress["status"], stage_texts, date_texts)
     layers.append(
         {
             "id": "communities",
@@ -422,8 +425,8 @@ def render_progress_map(
             "props": {
                 "id": strings.column(progress["community_id"]),
                 "name": strings.column(shown["name"]),
-                "stage": strings.column(stage_name(profile, s, lang) if s else None for s in progress["stage"]),
-                "date": strings.column(d.isoformat() if d is not None else None for d in progress["date"]),
+                "stage": strings.column(stage_texts),
+                "date": strings.column(date_texts),
                 "year": ints(progress["plan_year"]),
                 "households": ints(progress["households"]),
                 "cost": ints(progress["cost_yuan"]),
