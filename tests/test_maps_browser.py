@@ -163,6 +163,11 @@ def test_progress_page_shows_street_table_and_charts_offline(pages: dict[str, An
     assert page.locator(f".rn-section[data-street='{street}']").is_visible()
     assert not page.locator(".rn-section[data-street='']").first.is_visible()
     assert page.locator(f"tr.rn-pick.rn-current[data-street='{street}']").count() == 1
+    # On a phone: the map first, full width and tall, the panel below it.
+    page.set_viewport_size({"width": 390, "height": 844})
+    map_box = page.locator(".folium-map").bounding_box()
+    side = page.locator(".rn-side").bounding_box()
+    assert map_box["width"] >= 380 and map_box["height"] > 400 and side["y"] >= map_box["y"] + map_box["height"]
     assert errors == []
 
 
