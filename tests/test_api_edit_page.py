@@ -244,7 +244,7 @@ def test_search_form_split_history_undo_delete_and_merge_gaps(store: Store, brow
     areas = [area_m2(live.loc[i, "geometry"]) for i in parts]
     # Split along the line clicked near x = 50 m: two halves (to the pixel), together the whole compound.
     assert len(parts) == 2 and sum(areas) == pytest.approx(10_000, rel=0.01)
-    assert all(a == pytest.approx(5000, rel=0.2) for a in areas)
+    assert all(a == pytest.approx(5000, rel=0.2) for a in areas), areas
     deleted = store.read_table("edits")
     assert ((deleted["feature_id"] == "C0073") & (deleted["action"] == "patch")).any()
     patched = deleted[(deleted["feature_id"] == "C0073") & (deleted["action"] == "patch")].iloc[0]

@@ -305,7 +305,7 @@
     selected.clear();
     selected.add(found);
     showSelection();
-    map.fitBounds(layers.get(found).getBounds(), { maxZoom: 18, padding: [40, 40] });
+    map.fitBounds(layers.get(found).getBounds(), { maxZoom: 18, padding: [40, 40], animate: false });
     say("已定位 " + layers.get(found).feature.properties.name, "ok");
   });
 
@@ -321,7 +321,7 @@
     if (!layer || !needTools()) return;
     stopEditing();
     mode = "split";
-    map.pm.enableDraw("Line");
+    map.pm.enableDraw("Line", { snappable: false });  // a line snapped onto the edge would not cross it
     say("分割 " + layer.feature.properties.name + "：画一条完整穿过小区的线，单击最后一个点两次结束；按 Esc 取消", "");
   });
 
