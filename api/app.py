@@ -20,6 +20,7 @@ from api import (
     routes_features,
     routes_maps,
     routes_planning,
+    routes_share,
     routes_stages,
     routes_users,
 )
@@ -40,6 +41,7 @@ ROUTERS = (
     routes_users.router,
     routes_stages.router,
     routes_maps.router,
+    routes_share.router,
     routes_edit_page.router,
     routes_docs.router,
 )
@@ -80,6 +82,7 @@ def create_app(store: Store | None = None, *, settings: APISettings | None = Non
     app.openapi = openapi  # type: ignore[method-assign]
     for router in ROUTERS:
         app.include_router(router)
+    routes_share.install(app)
     routes_edit_page.mount_static(app)
     routes_docs.mount_assets(app)
     app.add_middleware(InputGuard)

@@ -261,6 +261,18 @@ def merge(request: MergeRequest, store: StoreDep, user: Planner) -> JSONResponse
     return JSONResponse(_merge_body(result), status_code=201, headers={"ETag": f'"{result.merged.version}"'})
 
 
+class MergeCheck(BaseModel):
+    """Communities a planner means to merge."""
+
+    ids: list[str] = Field(min_length=2)
+
+
+@router.post("/communities/merge/check", summary="The gaps a merge would bridge (read-only; warn before merging)")
+def merge_check(body: MergeCheck, store: StoreDep, user: Planner) -> dict[str, Any]:
+    gaps = editing.check_merge(store, ids=body.ids)
+    return {"gaps": gaps, "touching": all(g["distance_m"] == 0 for g in gaps), "max_gap_m": editing.MERGE_GAP_M}
+
+
 @router.post("/communities/merge/{group_id}/undo", summary="Undo a merge or a split")
 def undo(group_id: str, request: Request, store: StoreDep, user: Planner) -> dict[str, Any]:
     restored = editing.undo_merge(
@@ -304,11 +316,7 @@ def split(
     )
 
 
-@router.get("/communities/{fid}/history", summary="Every recorded change of a community")
-def community_history(fid: FeatureId, store: StoreDep, user: Viewer) -> dict[str, Any]:
-    feature = editing.read_feature(store, layer="communities", fid=fid)
-    return {
-        "fid": fid,
-        "id": feature["properties"]["id"],
-        "edits": editing.history(store, layer="communities", feature_id=feature["properties"]["id"]),
-    }
+@router.get("/communities/{ref}/history", summary="Every recorded change of a community (by its id, e.g. C0070)")
+def community_history(ref: str, store: StoreDep, user: Viewer) -> dict[str, Any]:
+    fid, feature_id = editing.community_ref(store, ref)
+    return {"fid": fid, "id": feature_id, "edits": editing.history(store, layer="communities", feature_id=feature_id)}

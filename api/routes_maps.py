@@ -1,35 +1,44 @@
-"""Maps for leaders: the plan and progress maps as complete offline HTML pages."""
+"""Maps for leaders: the plan and progress maps as complete offline HTML pages, of the saved plan."""
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from api.deps import StoreDep, Viewer
 from api.errors import request_lang
-from geo.policy.profiles import load_profile
+from geo.plan_store import find_plan
 from geo.settings import policy_settings
-from maps.service import render_map
+from geo.stores import Store
+from maps.service import check_plan_profile, map_profile, render_map
 
 router = APIRouter(tags=["Maps"])
 Basemap = Literal["none", "osm", "tianditu", "amap"]
+PlanParam = Annotated[
+    int | None, Query(ge=1, le=2**63 - 1, description="Saved plan number; default: the profile's latest plan")
+]
 
 
-def _page(
-    kind: str,
+def map_html(
     request: Request,
-    store: StoreDep,
+    store: Store,
     *,
+    kind: str,
     profile: str | None,
+    plan_id: int | None,
     street: str | None,
-    basemap: Basemap,
+    basemap: str,
     as_of: dt.date | None,
-) -> HTMLResponse:
-    lang = request_lang(request)
-    prof = load_profile(profile or policy_settings().profile)
+    lang: str,
+) -> str:
+    """A map page from the app's cache, rebuilt when the data, the stage events or the plan shown changed."""
+    prof = map_profile(store, profile=profile, plan_id=plan_id, default=policy_settings().profile)
+    saved = find_plan(store, profile=prof.id, plan_id=plan_id)
+    check_plan_profile(saved, prof)
+    shown = saved.plan_id if saved is not None else None
     cache = request.app.state.analysis
     day = as_of or dt.date.today()
 
@@ -38,6 +47,7 @@ def _page(
             store,
             kind=kind,
             profile=prof,
+            plan_id=shown,
             street=street,
             basemap=basemap,
             as_of=day,
@@ -46,20 +56,31 @@ def _page(
             analysis=cache.get(profile=prof.id, lang=lang),
         )
 
-    html = cache.page((kind, prof.id, street, basemap, day, lang), build)
-    return HTMLResponse(html)
+    return cache.page((kind, prof.id, shown, street, basemap, day, lang), build)
 
 
-@router.get("/maps/plan.html", response_class=HTMLResponse, summary="Plan map (offline HTML)")
+@router.get("/maps/plan.html", response_class=HTMLResponse, summary="Plan map of the saved plan (offline HTML)")
 def plan_map(
     request: Request,
     user: Viewer,
     store: StoreDep,
     profile: str | None = None,
+    plan: PlanParam = None,
     street: str | None = None,
     basemap: Basemap = "none",
 ) -> HTMLResponse:
-    return _page("plan", request, store, profile=profile, street=street, basemap=basemap, as_of=None)
+    html = map_html(
+        request,
+        store,
+        kind="plan",
+        profile=profile,
+        plan_id=plan,
+        street=street,
+        basemap=basemap,
+        as_of=None,
+        lang=request_lang(request),
+    )
+    return HTMLResponse(html)
 
 
 @router.get("/maps/progress.html", response_class=HTMLResponse, summary="Progress map (offline HTML)")
@@ -68,8 +89,20 @@ def progress_map(
     user: Viewer,
     store: StoreDep,
     profile: str | None = None,
+    plan: PlanParam = None,
     street: str | None = None,
     basemap: Basemap = "none",
     as_of: dt.date | None = None,
 ) -> HTMLResponse:
-    return _page("progress", request, store, profile=profile, street=street, basemap=basemap, as_of=as_of)
+    html = map_html(
+        request,
+        store,
+        kind="progress",
+        profile=profile,
+        plan_id=plan,
+        street=street,
+        basemap=basemap,
+        as_of=as_of,
+        lang=request_lang(request),
+    )
+    return HTMLResponse(html)

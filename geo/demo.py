@@ -6,6 +6,7 @@ planner's own store at ``var/renewal.sqlite``). Outputs go to ``--out`` (default
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import time
@@ -22,6 +23,7 @@ from geo.io.importers import import_layer
 from geo.policy.profiles import load_profile
 from geo.reports.candidates import write_candidates
 from geo.stores import open_store
+from geo.synthetic.progress import record_sample_progress
 from maps.service import render_map
 
 SAMPLE_DIR = Path(__file__).resolve().parents[1] / "data" / "boundaries"
@@ -107,6 +109,7 @@ def run_demo(
     params = {"streets": "all", "year_from": year_from, "budget_per_year": budget_per_year}
     result.plan_version = save_plan(store, name="demo", profile=profile.id, params=params, plan=plan)
     result.plan_years = len(plan.years)
+    record_sample_progress(store, profile=profile, plan=plan, candidates=analysis.candidates, as_of=dt.date.today())
     years_path = out / "plan_years.csv"
     csv_frame(year_table(plan.years, lang=lang)).to_csv(years_path, index=False, encoding="utf-8-sig")
     packages_path = out / "plan_packages.geojson"
@@ -122,8 +125,6 @@ def run_demo(
             lang=lang,
             city=city,
             analysis=analysis,
-            year_from=year_from,
-            budget_per_year=budget_per_year,
         )
         path = out / f"{kind}_map.html"
         path.write_text(html, encoding="utf-8")

@@ -25,6 +25,7 @@ import pandas as pd
 import pyproj
 import shapely
 import shapely.ops
+from scipy.sparse.csgraph import minimum_spanning_tree
 from shapely.geometry import mapping, shape
 from sqlalchemy import Connection, delete, func, null, select, update
 from sqlalchemy.exc import IntegrityError
@@ -44,6 +45,9 @@ EDITABLE_LAYERS: tuple[str, ...] = ("communities", "streets", "neighbourhoods", 
 MAX_EDIT_VERTICES = 20_000
 #: Walls and lanes narrower than twice this (metres) between merged communities are closed.
 MERGE_CLOSING_M = 3.0
+#: Communities further apart than this (metres) are not merged: the gap the policy profiles use to call two
+#: compounds neighbours for 拆墙连片 (``merging.gap_m``, 15 m in every shipped profile).
+MERGE_GAP_M = 15.0
 
 _SYSTEM_COLUMNS = ("fid", "version", "retired", "merged_into", "extra")
 _SUMMED = ("households", "low_income_households", "floor_area_m2")
@@ -545,6 +549,44 @@ def _merged_properties(members: gpd.GeoDataFrame, *, new_id: str, name: str) -> 
     return props
 
 
+def merge_gaps(members: gpd.GeoDataFrame) -> list[dict[str, Any]]:
+    """The gaps a merge would bridge: the links of the shortest chain joining the members, with their lengths in
+    metres (0 where two touch). A planner is warned about any gap and the merge is refused beyond `MERGE_GAP_M`.
+    """
+    geoms, _metric = _to_metric(members.geometry.values)
+    ids = members["id"].tolist()
+    distance = shapely.distance(geoms[:, None], geoms[None, :])
+    # The spanning tree ignores zero-weight (and near-zero) edges, so every pair weighs one metre more.
+    tree = minimum_spanning_tree(np.where(np.eye(len(ids), dtype=bool), 0.0, distance + 1.0)).tocoo()
+    return sorted(
+        (
+            {"a": ids[i], "b": ids[j], "distance_m": round(float(distance[i, j]), 1)}
+            for i, j in zip(tree.row, tree.col, strict=True)
+        ),
+        key=lambda g: -g["distance_m"],
+    )
+
+
+def check_merge(store: Store, *, ids: Sequence[str]) -> list[dict[str, Any]]:
+    """The gaps a merge of ``ids`` would bridge (see :func:`merge_gaps`), read-only, for the page to warn with."""
+    ids = list(dict.fromkeys(ids))
+    if len(ids) < 2:
+        raise DataError("合并至少需要两个小区", "a merge needs at least two communities")
+    with store.engine.connect() as conn:
+        return merge_gaps(_live_communities(store, conn, ids))
+
+
+def _refuse_far_apart(gaps: list[dict[str, Any]]) -> None:
+    far = [g for g in gaps if g["distance_m"] > MERGE_GAP_M]
+    if far:
+        pairs = "、".join(f"{g['a']}–{g['b']} {g['distance_m']:g} 米" for g in far)
+        pairs_en = ", ".join(f"{g['a']}–{g['b']} {g['distance_m']:g} m" for g in far)
+        raise ConflictError(
+            f"所选小区相距超过 {MERGE_GAP_M:g} 米，不能合并：{pairs}",
+            f"the communities are more than {MERGE_GAP_M:g} m apart and cannot be merged: {pairs_en}",
+        )
+
+
 def merge_communities(
     store: Store, *, ids: Sequence[str], name: str, actor: str, new_id: str | None = None, reason: str | None = None
 ) -> MergeResult:
@@ -553,7 +595,7 @@ def merge_communities(
     The members are unioned in the data's Gauss–Krüger zone, then closed (buffered out and back in by
     `MERGE_CLOSING_M` with mitred corners) so the walls and lanes between them do not leave slivers; the closing
     never takes land from a neighbouring community. Members are kept as retired rows with ``merged_into`` set, so
-    `undo_merge` can bring them back exactly.
+    `undo_merge` can bring them back exactly. Members more than `MERGE_GAP_M` apart are refused.
     """
     ids = list(dict.fromkeys(ids))
     if len(ids) < 2:
@@ -564,6 +606,7 @@ def merge_communities(
     new_id = new_id or f"M-{group_id[:10]}"
     with store.begin() as conn:
         members = _live_communities(store, conn, ids)
+        _refuse_far_apart(merge_gaps(members))
         if store.existing_ids(conn, "communities", [new_id]):
             raise _id_taken(new_id)
         geoms, metric = _to_metric(members.geometry.values)
@@ -803,6 +846,20 @@ def undo_merge(store: Store, *, group_id: str, actor: str, reason: str | None = 
             restored.append(Saved("communities", fid, r.feature_id, int(row["version"]), after))
         _note_streets(store, conn, "communities", *touched, *(s.feature for s in restored))
     return restored
+
+
+def community_ref(store: Store, ref: str) -> tuple[int, str]:
+    """A community's internal number and id from ``ref``: its id (``C0070``, retired ones too), or — the older
+    form of history URLs — its internal number when no community has that id.
+    """
+    table = store.tables["communities"]
+    with store.engine.connect() as conn:
+        row = conn.execute(select(table.c.fid, table.c.id).where(table.c.id == ref)).first()
+        if row is None and ref.isdigit() and int(ref) < 2**63:
+            row = conn.execute(select(table.c.fid, table.c.id).where(table.c.fid == int(ref))).first()
+    if row is None:
+        raise NotFoundError(f"没有编号为 {ref} 的小区", f"no community {ref!r}")
+    return int(row.fid), row.id
 
 
 def history(store: Store, *, layer: str, feature_id: str) -> list[dict[str, Any]]:

@@ -1,7 +1,9 @@
-"""Pieces both maps share: labels in both languages, display coordinates, the street filter, outline layers."""
+"""Pieces both maps share: labels in both languages, the street filter, outline layers, titles, panel HTML."""
 
 from __future__ import annotations
 
+import html
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import geopandas as gpd
@@ -9,17 +11,19 @@ import numpy as np
 import shapely
 
 from geo.analysis import City
+from geo.crs import metric_crs
 from geo.errors import NotFoundError
 from geo.model import ZONE_KINDS
-from maps._encode import SCALE, StringTable, encode_polygons
+from maps._encode import StringTable, encode_lines, encode_polygons
 from maps.basemaps import Basemap
 
 _UI: dict[str, dict[str, Any]] = {
     "zh": {
-        "legend": "图例",
         "street": "街道",
         "all_streets": "全部街道",
-        "search": "搜索小区名称或编号，回车定位",
+        "search": "搜索小区名称或编号",
+        "not_found": "未找到",
+        "cancel": "清除",
         "score": "评分",
         "rank": "排名",
         "households": "户数",
@@ -28,10 +32,13 @@ _UI: dict[str, dict[str, Any]] = {
         "subsidy": "财政补助",
         "yuan": "元",
         "unit": "改造单元",
+        "package": "项目包",
         "stage": "当前阶段",
         "no_stage": "未开始",
         "date": "日期",
         "plan_year": "计划年度",
+        "not_planned": "未列入规划",
+        "in_plan": "已列入规划",
         "status": {
             "eligible": "符合改造条件",
             "conditional": "有条件纳入",
@@ -42,14 +49,17 @@ _UI: dict[str, dict[str, Any]] = {
         },
         "factors": ["缺项", "优先项目", "房龄", "户数规模", "居民意愿", "资金到位"],
         "streets": "街道边界",
-        "zones": "排除片区",
+        "zones": "排除片区（斜线）",
+        "roads": "道路",
         "communities": "小区",
+        "legend": "图例",
     },
     "en": {
-        "legend": "Legend",
         "street": "Street",
         "all_streets": "All streets",
-        "search": "Search a community by name or id, Enter to go",
+        "search": "Search a community by name or id",
+        "not_found": "Not found",
+        "cancel": "Clear",
         "score": "Score",
         "rank": "rank",
         "households": "Households",
@@ -58,10 +68,13 @@ _UI: dict[str, dict[str, Any]] = {
         "subsidy": "Subsidy",
         "yuan": "yuan",
         "unit": "Merged unit",
+        "package": "Package",
         "stage": "Current stage",
         "no_stage": "not started",
         "date": "Date",
         "plan_year": "Plan year",
+        "not_planned": "not in the plan",
+        "in_plan": "in the plan",
         "status": {
             "eligible": "eligible",
             "conditional": "conditional",
@@ -72,11 +85,15 @@ _UI: dict[str, dict[str, Any]] = {
         },
         "factors": ["deficiencies", "priority items", "age", "households", "support", "funds"],
         "streets": "Street outlines",
-        "zones": "Excluded zones",
+        "zones": "Excluded zones (hatched)",
+        "roads": "Roads",
         "communities": "Communities",
+        "legend": "Legend",
     },
 }
 FACTORS = ("deficiencies", "priority_items", "age", "households", "support", "funds")
+ROAD_STYLE = {"color": "#8c8c8c", "opacity": 0.9}
+ROAD_WEIGHTS = {"major": 3.5, "minor": 1.8}
 
 
 def ui(lang: str) -> dict[str, Any]:
@@ -87,8 +104,12 @@ def select_street(city: City, street: str | None) -> gpd.GeoDataFrame:
     """The streets to draw (one when ``street`` is given), refusing a street the city does not have."""
     if street is None:
         return city.streets
-    if street not in set(city.street_names()):
-        raise NotFoundError(f"没有街道“{street}”", f"no street {street!r}")
+    names = city.street_names()
+    if street not in set(names):
+        raise NotFoundError(
+            f"没有街道“{street}”（本市街道：{'、'.join(names)}）",
+            f"no street {street!r} (the city's streets: {', '.join(names)})",
+        )
     return city.streets[city.streets["name"] == street]
 
 
@@ -111,6 +132,17 @@ def bounds(frames: list[gpd.GeoDataFrame]) -> list[float]:
     ]
 
 
+def place_title(city: City, area: gpd.GeoDataFrame, street: str | None, lang: str) -> str:
+    """The city or district (from the streets' ``district``) and the street shown, for a map's title."""
+    districts = [d for d in dict.fromkeys(area["district"].dropna()) if d] if "district" in area else []
+    if not districts and "district" in city.streets:
+        districts = [d for d in dict.fromkeys(city.streets["district"].dropna()) if d]
+    place = ("、" if lang != "en" else ", ").join(districts)
+    if street:
+        place = f"{place} {street}" if lang == "en" and place else f"{place}{street}"
+    return place
+
+
 def streets_layer(streets: gpd.GeoDataFrame, bm: Basemap, lang: str) -> dict[str, Any]:
     shown = bm.to_display(streets)
     return {
@@ -118,8 +150,41 @@ def streets_layer(streets: gpd.GeoDataFrame, bm: Basemap, lang: str) -> dict[str
         "name": ui(lang)["streets"],
         "type": "polygon",
         "geom": encode_polygons(shown.geometry.values),
-        "style": {"color": "#3d3d3d", "weight": 2.5, "fill": False, "interactive": False},
+        "style": {"color": "#3d3d3d", "weight": 2.5, "fill": False},
+        "interactive": False,
         "renderer": "svg",
+    }
+
+
+def street_labels(streets: gpd.GeoDataFrame, bm: Basemap) -> list[list[Any]]:
+    """``[name, lat, lon]`` of each street's label point (inside the street)."""
+    if streets.empty:
+        return []
+    metric = metric_crs(streets)
+    points = streets.geometry.to_crs(metric).representative_point().to_crs(streets.crs)
+    shown = bm.to_display(gpd.GeoDataFrame({"name": streets["name"].to_numpy()}, geometry=points.values))
+    return [
+        [name, round(p.y, 6), round(p.x, 6)] for name, p in zip(shown["name"], shown.geometry, strict=True) if name
+    ]
+
+
+def roads_layer(roads: gpd.GeoDataFrame, bm: Basemap, lang: str, strings: StringTable) -> dict[str, Any]:
+    """Roads as thin grey lines (major roads wider), named on hover."""
+    shown = bm.to_display(roads)
+    classes = shown["class"].fillna("minor") if "class" in shown else None
+    kinds = sorted(ROAD_WEIGHTS)
+    return {
+        "id": "roads",
+        "name": ui(lang)["roads"],
+        "type": "line",
+        "geom": encode_lines(shown.geometry.values),
+        "style": ROAD_STYLE,
+        "strokes": [{"weight": ROAD_WEIGHTS[k]} for k in kinds],
+        "stroke": [kinds.index(c) if c in ROAD_WEIGHTS else kinds.index("minor") for c in classes]
+        if classes is not None
+        else [kinds.index("minor")] * len(shown),
+        "renderer": "svg",
+        "tooltip": strings.column(shown["name"]),
     }
 
 
@@ -134,37 +199,67 @@ def zones_layer(zones: gpd.GeoDataFrame, bm: Basemap, lang: str, strings: String
         "name": ui(lang)["zones"],
         "type": "polygon",
         "geom": encode_polygons(shown.geometry.values),
-        "style": {"color": "#b2182b", "weight": 1.5, "dashArray": "6 4", "fillOpacity": 0.6},
+        "style": {"color": "#b2182b", "weight": 1, "dashArray": "2 3", "fillOpacity": 0.55},
         "hatch": True,
         "renderer": "svg",
         "tooltip": strings.column(texts),
     }
 
 
-def page_data(
+# --- side panel HTML ------------------------------------------------------------------------------------------
+
+
+def esc(value: Any) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def swatch(
+    *, fill: str | None = None, stroke: str = "#666", width: float = 1, dash: bool = False, **extra: Any
+) -> str:
+    background = "repeating-linear-gradient(45deg,#b2182b 0 2px,transparent 2px 6px)" if extra.get("hatch") else fill
+    css = f"background:{background or 'transparent'};border:{width}px {'dashed' if dash else 'solid'} {stroke}"
+    if extra.get("dot"):
+        css += ";border-radius:50%"
+    return f"<span class='rn-swatch' style='{css}'></span>"
+
+
+def legend_html(sections: Sequence[dict[str, Any]], lang: str) -> str:
+    parts = [f"<h2>{esc(ui(lang)['legend'])}</h2>"]
+    for section in sections:
+        items = "".join(
+            f"<div class='rn-legend-item'>{swatch(**item['swatch'])}{esc(item['label'])}</div>"
+            for item in section["items"]
+        )
+        parts.append(
+            f"<div class='rn-note'><b>{esc(section['title'])}</b></div><div class='rn-legend-cols'>{items}</div>"
+        )
+    return "".join(parts)
+
+
+def table_html(
+    head: Sequence[str],
+    rows: Iterable[tuple[Sequence[Any], dict[str, str]]],
     *,
-    title: str,
-    subtitle: str,
-    lang: str,
-    bm: Basemap,
-    strings: StringTable,
-    streets: list[str],
-    layers: list[dict[str, Any]],
-    legend: list[dict[str, Any]],
-    extent: list[float],
-    panel: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    return {
-        "lang": lang,
-        "title": title,
-        "subtitle": subtitle,
-        "scale": SCALE,
-        "tiles": bm.tiles,
-        "labels": ui(lang),
-        "streets": streets,
-        "layers": layers,
-        "legend": legend,
-        "panel": panel,
-        "bounds": [round(v, 6) for v in extent],
-        "strings": strings.strings,
-    }
+    foot: Sequence[Any] | None = None,
+) -> str:
+    """A table; each row comes with its ``<tr>`` attributes (``data-street``, ``class``), cells already HTML."""
+    out = ["<div class='rn-wide'><table><thead><tr>", *(f"<th>{esc(h)}</th>" for h in head), "</tr></thead><tbody>"]
+    for cells, attrs in rows:
+        attr = "".join(f" {k}='{esc(v)}'" for k, v in attrs.items())
+        out.append(f"<tr{attr}>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+    out.append("</tbody>")
+    if foot is not None:
+        out.append("<tfoot><tr>" + "".join(f"<td>{c}</td>" for c in foot) + "</tr></tfoot>")
+    out.append("</table></div>")
+    return "".join(out)
+
+
+def money(yuan: float | None, lang: str) -> str:
+    """Yuan as 万元 with one decimal (what Chinese reports use), in English as million yuan; a dash if unknown."""
+    if yuan is None or yuan != yuan:
+        return "—"
+    return f"{yuan / 1e6:,.2f}" if lang == "en" else f"{yuan / 10_000:,.1f}"
+
+
+def money_unit(lang: str) -> str:
+    return "million yuan" if lang == "en" else "万元"

@@ -1,7 +1,10 @@
-"""The plan map: communities coloured by eligibility and score, merged units, packages, zones, scattered buildings.
+"""The plan map: compounds coloured by eligibility and score, merged units, packages by year, zones, roads.
 
-One self-contained HTML page (Leaflet inlined, no network): a planner opens it from a file share, filters by
-street, searches a community by name and clicks it to see why it is in or out, its score breakdown and its money.
+One self-contained HTML page (folium, every library inlined, no network): a leader opens it from a file share or
+a share link, picks a street, searches a compound by name or number and clicks it to see why it is in or out, its
+score, its money and its plan year. The side panel lists the plan year by year (compounds, households,
+investment) for the whole city or the street picked. Package and unit outlines are drawn but do not take clicks,
+so a click always reaches the compound underneath.
 """
 
 from __future__ import annotations
@@ -18,15 +21,22 @@ from geo.space.batches import Plan
 from maps._common import (
     FACTORS,
     bounds,
-    page_data,
+    esc,
+    legend_html,
+    money,
+    money_unit,
+    place_title,
+    roads_layer,
     select_street,
+    street_labels,
     streets_layer,
+    table_html,
     ui,
     within,
     zones_layer,
 )
 from maps._encode import StringTable, encode_points, encode_polygons, ints, rounded
-from maps._page import render_page
+from maps._page import PageSpec, render_page
 from maps.basemaps import basemap as get_basemap
 
 #: Eligible communities: light to dark green by score (bins of 20 points), then conditional and excluded.
@@ -34,7 +44,11 @@ SCORE_BINS = (20, 40, 60, 80)
 ELIGIBLE_COLOURS = ("#d9f0d3", "#a6dba0", "#5aae61", "#1b7837", "#00441b")
 CONDITIONAL_COLOUR = "#fdb863"
 EXCLUDED_COLOUR = "#d9d9d9"
-YEAR_COLOURS = ("#2166ac", "#e08214", "#762a83", "#1b7837", "#b2182b", "#35978f", "#8c510a")
+#: Package outlines by year: blues, purples, teals and browns, never the zones' red.
+YEAR_COLOURS = ("#2166ac", "#762a83", "#01665e", "#8c510a", "#4393c3", "#c51b7d", "#35978f", "#bf812d")
+PLAIN = {"color": "#555", "weight": 0.6, "dashArray": None}
+#: Conditional compounds the plan takes in (an extension admitted them): a thick orange dashed outline.
+CONDITIONAL_IN_PLAN = {"color": "#e66101", "weight": 2.5, "dashArray": "4 3"}
 
 
 def _status_colours(cands: pd.DataFrame) -> tuple[list[str], np.ndarray]:
@@ -47,9 +61,27 @@ def _status_colours(cands: pd.DataFrame) -> tuple[list[str], np.ndarray]:
     return colours, index
 
 
-def _communities_layer(cands: gpd.GeoDataFrame, lang: str, strings: StringTable, bm: Any) -> dict[str, Any]:
+def _membership(plan: Plan | None) -> pd.DataFrame:
+    """Per community in the plan: its unit, package, year and whether the plan took it in conditionally."""
+    columns = ["unit_id", "package_id", "year", "conditional"]
+    if plan is None or plan.units.empty:
+        return pd.DataFrame(columns=columns, index=pd.Index([], name="community_id"))
+    units = pd.DataFrame(plan.units.drop(columns="geometry"))
+    units["conditional"] = units["conditional"].fillna(False).astype(bool) if "conditional" in units else False
+    members = units[["members", *columns]].explode("members").dropna(subset=["members"])
+    return members.drop_duplicates("members").set_index("members").rename_axis("community_id")
+
+
+def _communities_layer(
+    cands: gpd.GeoDataFrame, plan: Plan | None, lang: str, strings: StringTable, bm: Any
+) -> dict[str, Any]:
     shown = bm.to_display(cands)
     colours, index = _status_colours(shown)
+    member = _membership(plan).reindex(shown["community_id"])
+    planned = member["year"].notna().to_numpy()
+    conditional = planned & (
+        (shown["status"].to_numpy() == "conditional") | member["conditional"].eq(True).to_numpy()
+    )
     breakdown = [
         [None if not isinstance(b, dict) or f not in b else round(float(b[f]), 1) for f in FACTORS]
         for b in shown["score_breakdown"]
@@ -58,14 +90,18 @@ def _communities_layer(cands: gpd.GeoDataFrame, lang: str, strings: StringTable,
         [[strings.add(r.get("text")), strings.add(r.get("source"))] for r in (rs if isinstance(rs, list) else [])]
         for rs in shown["reasons"]
     ]
+    unit = member["unit_id"].where(member["unit_id"].notna(), shown["unit_id"].to_numpy())
+    strings.prime(shown["street"], shown["status"], shown["neighbourhood"], member["package_id"])
     return {
         "id": "communities",
         "name": ui(lang)["communities"],
         "type": "polygon",
         "geom": encode_polygons(shown.geometry.values),
-        "style": {"color": "#555", "weight": 0.6, "fillOpacity": 0.75},
+        "style": {"fillOpacity": 0.75},
         "colors": colours,
         "fill": index.tolist(),
+        "strokes": [PLAIN, CONDITIONAL_IN_PLAN],
+        "stroke": conditional.astype(int).tolist(),
         "renderer": "canvas" if len(shown) > 3000 else "svg",
         "popup": "plan",
         "search": True,
@@ -73,7 +109,6 @@ def _communities_layer(cands: gpd.GeoDataFrame, lang: str, strings: StringTable,
         "props": {
             "id": strings.column(shown["community_id"]),
             "name": strings.column(shown["name"]),
-            "street": strings.column(shown["street"]),
             "nbhd": strings.column(shown["neighbourhood"]),
             "status": strings.column(shown["status"]),
             "score": rounded(shown["score"]),
@@ -83,7 +118,10 @@ def _communities_layer(cands: gpd.GeoDataFrame, lang: str, strings: StringTable,
             "cost": ints(shown["cost_yuan"]),
             "residents": ints(shown["residents_yuan"]),
             "subsidy": ints(shown["subsidy_yuan"]),
-            "unit": strings.column(shown["unit_id"]),
+            "unit": strings.column(unit),
+            "package": strings.column(member["package_id"]),
+            "year": ints(member["year"]),
+            "planned": planned.astype(int).tolist(),
             "reasons": reasons,
         },
     }
@@ -91,61 +129,39 @@ def _communities_layer(cands: gpd.GeoDataFrame, lang: str, strings: StringTable,
 
 def _units_layer(units: gpd.GeoDataFrame, lang: str, strings: StringTable, bm: Any) -> dict[str, Any]:
     merged = bm.to_display(units[units["n_members"] > 1])
-    en = lang == "en"
-    texts = [
-        f"{u}: {r}" if en else f"{u}：{r}"
-        for u, r in zip(merged["unit_id"], merged["reason"].fillna(""), strict=True)
-    ]
     return {
         "id": "units",
-        "name": "Merged units (拆墙连片)" if en else "拆墙连片改造单元",
+        "name": "Merged units (拆墙连片)" if lang == "en" else "拆墙连片改造单元",
         "type": "polygon",
         "geom": encode_polygons(merged.geometry.values),
-        "style": {"color": "#222", "weight": 2, "dashArray": "5 4", "fill": True, "fillOpacity": 0},
+        "style": {"color": "#222", "weight": 1.6, "dashArray": "5 4", "fill": False},
+        "interactive": False,
         "renderer": "svg",
-        "popup": "text",
         "street": strings.column(merged["street"]),
-        "props": {"text": strings.column(texts)},
     }
 
 
-def _packages_layer(packages: gpd.GeoDataFrame, lang: str, strings: StringTable, bm: Any) -> dict[str, Any]:
-    shown = bm.to_display(packages)
-    en = lang == "en"
-    years = shown["year"].astype("Int64")
+def _year_colours(years: pd.Series) -> dict[int, str]:
     known = sorted({int(y) for y in years.dropna()})
-    colour_of = {y: YEAR_COLOURS[i % len(YEAR_COLOURS)] for i, y in enumerate(known)}
-    strokes = [{"color": colour_of[y]} for y in known] + [{"color": "#999"}]
-    stroke = [len(known) if pd.isna(y) else known.index(int(y)) for y in years]
-    texts = [
-        (
-            f"Package {p}: {y}, {n} units, {c} communities, {h:,} households, cost {cost:,} yuan"
-            if en
-            else f"项目包{p}：{y}年，{n}个改造单元，{c}个小区，{h:,}户，估算投资{cost:,}元"
-        )
-        for p, y, n, c, h, cost in zip(
-            shown["package_id"],
-            years,
-            shown["n_units"],
-            shown["communities"],
-            shown["households"],
-            shown["cost_yuan"],
-            strict=True,
-        )
-    ]
+    return {y: YEAR_COLOURS[i % len(YEAR_COLOURS)] for i, y in enumerate(known)}
+
+
+def _packages_layer(packages: gpd.GeoDataFrame, lang: str, strings: StringTable, bm: Any) -> dict[str, Any]:
+    shown = bm.to_display(packages[packages.geometry.notna()])
+    years = shown["year"].astype("Int64")
+    colour_of = _year_colours(years)
+    known = list(colour_of)
     return {
         "id": "packages",
-        "name": "Implementation packages" if en else "实施项目包",
+        "name": "Implementation packages by year" if lang == "en" else "实施项目包（按年度）",
         "type": "polygon",
         "geom": encode_polygons(shown.geometry.values),
-        "style": {"weight": 3.5, "opacity": 0.8, "fill": True, "fillOpacity": 0},
-        "strokes": strokes,
-        "stroke": stroke,
+        "style": {"weight": 3.5, "opacity": 0.9, "fill": False},
+        "strokes": [{"color": colour_of[y]} for y in known] + [{"color": "#999"}],
+        "stroke": [len(known) if pd.isna(y) else known.index(int(y)) for y in years],
+        "interactive": False,
         "renderer": "svg",
-        "popup": "text",
         "street": strings.column(shown["street"]),
-        "props": {"text": strings.column(texts)},
-        "_years": [(y, colour_of[y]) for y in known],
     }
 
 
@@ -186,7 +202,7 @@ def _scattered_layer(
     }
 
 
-def _legend(lang: str, years: list[tuple[int, str]]) -> list[dict[str, Any]]:
+def _legend(lang: str, years: dict[int, str], with_conditional: bool) -> list[dict[str, Any]]:
     en = lang == "en"
     labels = ui(lang)["status"]
     bins = [0, *SCORE_BINS, 100]
@@ -198,8 +214,21 @@ def _legend(lang: str, years: list[tuple[int, str]]) -> list[dict[str, Any]]:
         {"swatch": {"fill": CONDITIONAL_COLOUR}, "label": labels["conditional"]},
         {"swatch": {"fill": EXCLUDED_COLOUR}, "label": labels["excluded"]},
     ]
+    if with_conditional:
+        status_items.append(
+            {
+                "swatch": {
+                    "fill": CONDITIONAL_COLOUR,
+                    "stroke": CONDITIONAL_IN_PLAN["color"],
+                    "width": 2,
+                    "dash": True,
+                },
+                "label": "Conditional, taken into the plan" if en else "有条件纳入并列入规划",
+            }
+        )
     outlines = [
         {"swatch": {"stroke": "#3d3d3d", "width": 2}, "label": ui(lang)["streets"]},
+        {"swatch": {"stroke": "#8c8c8c", "width": 2, "fill": "#fff"}, "label": ui(lang)["roads"]},
         {
             "swatch": {"stroke": "#222", "width": 2, "dash": True},
             "label": "Merged unit" if en else "拆墙连片改造单元",
@@ -217,11 +246,67 @@ def _legend(lang: str, years: list[tuple[int, str]]) -> list[dict[str, Any]]:
     if years:
         sections.append(
             {
-                "title": "Packages by plan year" if en else "项目包（按计划年度）",
-                "items": [{"swatch": {"stroke": c, "width": 3}, "label": str(y)} for y, c in years],
+                "title": "Package outlines by plan year" if en else "项目包边框（按计划年度）",
+                "items": [{"swatch": {"stroke": c, "width": 3}, "label": str(y)} for y, c in years.items()],
             }
         )
     return sections
+
+
+def _year_rows(packages: pd.DataFrame) -> pd.DataFrame:
+    return (
+        packages.groupby("year")
+        .agg(
+            packages=("package_id", "size"),
+            communities=("communities", "sum"),
+            households=("households", "sum"),
+            cost_yuan=("cost_yuan", "sum"),
+        )
+        .sort_index()
+    )
+
+
+def _year_panel(packages: pd.DataFrame | None, streets: list[str], lang: str, note: str) -> str:
+    """The plan year by year (packages, compounds, households, investment), for all streets and each street."""
+    en = lang == "en"
+    title = "Plan by year" if en else "分年度计划"
+    if packages is None or packages.empty:
+        return f"<h2>{esc(title)}</h2><p class='rn-note'>{esc(note)}</p>"
+    head = (
+        ["Year", "Packages", "Communities", "Households", f"Investment ({money_unit(lang)})"]
+        if en
+        else ["年度", "项目包", "小区", "户数", f"投资（{money_unit(lang)}）"]
+    )
+    frame = pd.DataFrame(packages.drop(columns="geometry", errors="ignore"))
+    frame = frame[frame["year"].notna()]
+    parts = [f"<h2>{esc(title)}</h2>"]
+    for street in ["", *streets]:
+        part = frame if not street else frame[frame["street"] == street]
+        years = _year_rows(part)
+        rows = [
+            (
+                [
+                    str(int(y)),
+                    f"{int(r.packages):,}",
+                    f"{int(r.communities):,}",
+                    f"{int(r.households):,}",
+                    money(r.cost_yuan, lang),
+                ],
+                {},
+            )
+            for y, r in years.iterrows()
+        ]
+        total = years.sum()
+        foot = [
+            "Total" if en else "合计",
+            f"{int(total.get('packages', 0)):,}",
+            f"{int(total.get('communities', 0)):,}",
+            f"{int(total.get('households', 0)):,}",
+            money(total.get("cost_yuan", 0), lang),
+        ]
+        body = table_html(head, rows, foot=foot) if rows else f"<p class='rn-note'>{'—'}</p>"
+        parts.append(f"<div class='rn-section' data-street='{esc(street)}'>{body}</div>")
+    return "".join(parts)
 
 
 def render_plan_map(
@@ -232,17 +317,18 @@ def render_plan_map(
     street: str | None = None,
     basemap: str = "none",
     lang: str = "zh",
+    plan_note: str = "",
 ) -> str:
-    """The plan map as one complete HTML document (Leaflet inlined; works with no network).
+    """The plan map as one complete HTML document (every library inlined; works with no network).
 
     Parameters
     ----------
     analysis
         Candidates (with geometry), merged units and scattered buildings from :func:`geo.analysis.analyse`.
     plan
-        Packages and years from :func:`geo.analysis.plan_streets`; without it no packages are drawn.
+        The plan to show (:func:`geo.plan_store.plan_from_saved`); without it no packages or years are drawn.
     city
-        The city the analysis was made from (street outlines, zones, building footprints).
+        The city the analysis was made from (street outlines, zones, roads, building footprints).
     street
         Draw only this street; the page's own street filter still lists every street drawn.
     basemap
@@ -250,6 +336,8 @@ def render_plan_map(
         shifted to GCJ-02 to sit on AMap's tiles).
     lang
         Labels, legend and popups in Chinese (``zh``, default) or English (``en``).
+    plan_note
+        One line saying which plan is shown (or that none is saved), printed under the title.
 
     Raises
     ------
@@ -272,38 +360,51 @@ def render_plan_map(
     zones = within(city.zones, area)
     if len(zones):
         layers.append(zones_layer(zones, bm, lang, strings))
-    layers.append(_communities_layer(cands, lang, strings, bm))
+    communities = _communities_layer(cands, plan, lang, strings, bm)
+    layers.append(communities)
+    roads = within(city.roads, area)
+    if len(roads):
+        layers.append(roads_layer(roads, bm, lang, strings))
     layers.append(_units_layer(units, lang, strings, bm))
-    years: list[tuple[int, str]] = []
+    years: dict[int, str] = {}
     if packages is not None and len(packages):
-        package_layer = _packages_layer(packages, lang, strings, bm)
-        years = package_layer.pop("_years")
-        layers.append(package_layer)
+        years = _year_colours(packages["year"].astype("Int64"))
+        layers.append(_packages_layer(packages, lang, strings, bm))
     scattered = _scattered_layer(analysis, city, lang, strings, bm)
     if scattered is not None:
         layers.append(scattered)
     en = lang == "en"
-    profile = analysis.profile
-    title = f"{profile.name.get(lang)} — {'renovation plan map' if en else '改造规划图'}"
+    place = place_title(city, area, street, lang)
+    title = f"{place} — renovation plan map" if en else f"{place}城镇老旧小区改造规划图"
     counts = cands["status"].value_counts()
     labels = ui(lang)["status"]
-    subtitle = ("; " if en else "；").join(
+    summary = ("; " if en else "；").join(
         f"{labels[s]} {int(counts.get(s, 0))}" for s in ("eligible", "conditional", "excluded")
     )
+    policy = (
+        f"{analysis.profile.name.get(lang)}（{analysis.profile.document}）"
+        if not en
+        else (f"{analysis.profile.name.get(lang)} ({analysis.profile.document})")
+    )
     street_names = [s for s in (area["name"].tolist() or sorted(cands["street"].dropna().unique())) if s]
-    extent = bounds([bm.to_display(f) for f in (area, cands) if len(f)])
-    data = page_data(
+    with_conditional = 1 in communities["stroke"]
+    side = _year_panel(packages, street_names, lang, plan_note) + legend_html(
+        _legend(lang, years, with_conditional), lang
+    )
+    spec = PageSpec(
         title=title,
-        subtitle=subtitle,
+        subtitle=[policy, plan_note, summary],
         lang=lang,
         bm=bm,
         strings=strings,
         streets=street_names,
         layers=layers,
-        legend=_legend(lang, years),
-        extent=extent,
+        extent=bounds([bm.to_display(f) for f in (area, cands) if len(f)]),
+        side=side,
+        street_labels=street_labels(area, bm),
+        labels=ui(lang),
     )
-    return render_page(title=title, data=data, lang=lang)
+    return render_page(spec)
 
 
 __all__ = ["render_plan_map"]

@@ -1,10 +1,11 @@
-"""The progress map: communities coloured by stage, overdue ones outlined red, a per-street panel of figures.
+"""The progress map: compounds coloured by stage, overdue ones outlined red, and a side panel leaders read.
 
-The figures a district reports upward: communities at each stage, the year's target reached, households benefited
-and money against budget, for the whole city or the street picked in the page's filter. Counting conventions (the
-seeds do not define them): a community counts towards the year's target, and its households as benefited, from
-the start of construction (开工), as national statistics count renovations; money "spent" is the estimated cost of
-the communities under construction or beyond, set against the cost of the year's planned communities.
+The side panel holds what a district reports upward: a table comparing the streets (compounds by phase, overdue,
+investment started against the year's plan), the figures of the street picked, two charts (stages by street,
+investment by year) and the list of overdue compounds with the deadline and the clause behind it. Counting
+conventions (the seeds do not define them): a compound counts towards the year's target, and its households as
+benefited, from the start of construction (开工), as national statistics count renovations; money "started" is the
+estimated cost of the compounds under construction or beyond, set against the cost the plan puts in the year.
 """
 
 from __future__ import annotations
@@ -17,33 +18,42 @@ import numpy as np
 import pandas as pd
 
 from geo.analysis import Analysis, City
+from geo.model import STAGES
 from geo.policy.profiles import Profile
-from geo.progress.rules import project_status
+from geo.progress.rules import pressing_deadline, project_status
 from geo.space.batches import Plan
-from maps._common import bounds, page_data, select_street, streets_layer, ui, within, zones_layer
-from maps._encode import StringTable, encode_polygons, ints
-from maps._page import render_page
-from maps.basemaps import basemap as get_basemap
-
-#: Stage colours, first stage to last (sampled evenly when a profile has fewer stages).
-STAGE_COLOURS = (
-    "#fde725",
-    "#b5de2b",
-    "#6ece58",
-    "#35b779",
-    "#1f9e89",
-    "#26828e",
-    "#31688e",
-    "#3e4989",
-    "#482878",
-    "#440154",
-    "#2d0a3e",
-    "#1a0526",
+from maps._common import (
+    bounds,
+    esc,
+    legend_html,
+    money,
+    money_unit,
+    place_title,
+    roads_layer,
+    select_street,
+    street_labels,
+    streets_layer,
+    table_html,
+    ui,
+    within,
+    zones_layer,
 )
-NO_STAGE_COLOUR = "#e0e0e0"
-OVERDUE = {"color": "#d7191c", "weight": 3.5, "opacity": 1}
-DUE_SOON = {"color": "#f28e2b", "weight": 2.5, "dashArray": "4 3", "opacity": 1}
-PLAIN = {"color": "#666", "weight": 0.6, "opacity": 1}
+from maps._encode import StringTable, encode_polygons, ints
+from maps._page import PageSpec, render_page
+from maps.basemaps import basemap as get_basemap
+from maps.charts import grouped_bars, stacked_bars
+
+#: Stages before construction go from yellow to brown, construction is purple, later stages go from green
+#: to dark blue: neighbours differ in hue or lightness, and the last stages stay apart from each other.
+BEFORE_COLOURS = ("#fee391", "#fec44f", "#fe9929", "#ec7014", "#cc4c02", "#8c2d04")
+CONSTRUCTION_COLOUR = "#8e44ad"
+AFTER_COLOURS = ("#a6dba0", "#4dac26", "#1b7837", "#35978f", "#2166ac", "#053061")
+NO_STAGE_COLOUR = "#e8e8e8"
+OVERDUE = {"color": "#d7191c", "weight": 3.5, "opacity": 1, "dashArray": None}
+DUE_SOON = {"color": "#e66101", "weight": 2.5, "dashArray": "4 3", "opacity": 1}
+PLAIN = {"color": "#666", "weight": 0.6, "opacity": 1, "dashArray": None}
+#: Overdue compounds listed per street in the side panel (the worst first); the rest are counted.
+OVERDUE_LISTED = 50
 PROGRESS_COLUMNS = [
     "community_id",
     "street",
@@ -54,6 +64,8 @@ PROGRESS_COLUMNS = [
     "plan_year",
     "status",
     "reason",
+    "due",
+    "clause",
 ]
 
 
@@ -61,7 +73,7 @@ def _plan_years(plan: Plan | None) -> pd.Series:
     if plan is None or plan.units.empty:
         return pd.Series(dtype="Int64")
     members = plan.units[["members", "year"]].explode("members").dropna(subset=["members"])
-    return members.set_index("members")["year"].astype("Int64")
+    return members.drop_duplicates("members").set_index("members")["year"].astype("Int64")
 
 
 def community_progress(
@@ -75,7 +87,8 @@ def community_progress(
 ) -> pd.DataFrame:
     """One row per community: its current stage and date, plan year, and deadline status as of ``as_of``.
 
-    ``status`` and ``reason`` come from :func:`geo.progress.project_status`, with each community's current stage
+    ``status`` and ``reason`` come from :func:`geo.progress.project_status`, ``due`` and ``clause`` (the rule's
+    text and source) from :func:`geo.progress.rules.pressing_deadline`, with each community's current stage
     standing for its history (stages are recorded in order, so reaching it means every earlier stage was reached).
     Communities with neither a stage nor a plan year have no status (nothing is due for them).
     """
@@ -96,23 +109,35 @@ def community_progress(
     frame["date"] = frame["date"].where(frame["date"].notna(), None)
     years = [None if pd.isna(y) else int(y) for y in frame["plan_year"]]
     keys = pd.Series(list(zip(frame["stage"], frame["date"], years, strict=True)), index=frame.index)
-    verdicts: dict[tuple[Any, ...], tuple[str | None, str | None]] = {}
+    verdicts: dict[tuple[Any, ...], tuple[Any, ...]] = {}
     for key in dict.fromkeys(keys):
         stage, date, year = key
         if stage is None and year is None:
-            verdicts[key] = (None, None)
+            verdicts[key] = (None, None, None, None)
             continue
         history = [] if stage is None else [{"event_id": 1, "stage": stage, "date": date, "corrects": None}]
-        verdicts[key] = project_status(profile, history=history, plan_year=year, as_of=as_of, lang=lang)
-    pairs = keys.map(verdicts)
-    frame["status"] = [p[0] for p in pairs]
-    frame["reason"] = [p[1] for p in pairs]
+        status, reason = project_status(profile, history=history, plan_year=year, as_of=as_of, lang=lang)
+        pressing = pressing_deadline(profile, history=history, plan_year=year)
+        due, rule = pressing if pressing is not None else (None, None)
+        clause = None if rule is None else f"{rule.text.get(lang)}（{rule.source}）"
+        verdicts[key] = (status, reason, due, clause)
+    found = keys.map(verdicts)
+    for i, column in enumerate(("status", "reason", "due", "clause")):
+        frame[column] = [v[i] for v in found]
     return frame[PROGRESS_COLUMNS]
 
 
 def _started_from(profile: Profile) -> int:
     codes = [s.code for s in profile.stages]
     return codes.index("construction") if "construction" in codes else len(codes) - 1
+
+
+def stage_name(profile: Profile, code: str, lang: str) -> str:
+    """The profile's Chinese name of a stage, or its English name (never the code) on English pages."""
+    if lang == "en":
+        return STAGES[code][1] if code in STAGES else code
+    spec = profile.stage(code)
+    return spec.zh if spec is not None else code
 
 
 def street_figures(
@@ -141,8 +166,7 @@ def street_figures(
         rows: list[list[Any]] = [["Communities" if en else "小区总数", f"{int(mask.sum()):,}", False]]
         for code in codes:
             count = int((mask & (progress["stage"] == code).to_numpy()).sum())
-            label = profile.stage(code).zh if not en else code  # type: ignore[union-attr]
-            rows.append([label, f"{count:,}", True])
+            rows.append([stage_name(profile, code, lang), f"{count:,}", True])
         rows.append([ui(lang)["no_stage"], f"{int((mask & progress['stage'].isna().to_numpy()).sum()):,}", True])
         overdue = int((mask & (progress["status"] == "overdue").to_numpy()).sum())
         due_soon = int((mask & (progress["status"] == "due_soon").to_numpy()).sum())
@@ -165,16 +189,166 @@ def street_figures(
         in_year = this_year if has_plan else dated_this_year
         spent = int(progress.loc[mask & started & in_year, "cost_yuan"].fillna(0).sum())
         budget = int(progress.loc[mask & this_year, "cost_yuan"].fillna(0).sum()) if has_plan else 0
-        money = f"{spent:,} / {budget:,} ({spent / budget:.1%})" if budget else f"{spent:,} / —"
-        rows.append([f"{year} spent / budget (yuan)" if en else f"{year}年已开工投资/预算（元）", money, False])
+        money_text = f"{spent:,} / {budget:,} ({spent / budget:.1%})" if budget else f"{spent:,} / —"
+        rows.append(
+            [f"{year} started / planned (yuan)" if en else f"{year}年已开工投资/计划投资（元）", money_text, False]
+        )
         out[name] = rows
     return out
 
 
-def _stage_colours(profile: Profile) -> list[str]:
-    n = len(profile.stages)
-    picks = np.linspace(0, len(STAGE_COLOURS) - 1, n).round().astype(int)
-    return [STAGE_COLOURS[i] for i in picks]
+def stage_colours(profile: Profile) -> list[str]:
+    """One colour per stage of ``profile``, in order (see :data:`BEFORE_COLOURS`, :data:`AFTER_COLOURS`)."""
+    codes = [s.code for s in profile.stages]
+    c = _started_from(profile)
+
+    def ramp(palette: tuple[str, ...], n: int) -> list[str]:
+        if n == 0:
+            return []
+        picks = np.linspace(0, len(palette) - 1, n).round().astype(int)
+        return [palette[i] for i in picks]
+
+    return [*ramp(BEFORE_COLOURS, c), CONSTRUCTION_COLOUR, *ramp(AFTER_COLOURS, len(codes) - c - 1)]
+
+
+def _phases(progress: pd.DataFrame, profile: Profile) -> np.ndarray:
+    """0 not started, 1 before construction, 2 under construction, 3 completed or later."""
+    order = {s.code: i for i, s in enumerate(profile.stages)}
+    position = progress["stage"].map(order).fillna(-1).to_numpy()
+    c = _started_from(profile)
+    return np.select([position < 0, position < c, position == c], [0, 1, 2], default=3)
+
+
+def _street_table(progress: pd.DataFrame, profile: Profile, *, year: int, has_plan: bool, lang: str) -> str:
+    en = lang == "en"
+    phase = _phases(progress, profile)
+    started = phase >= 2
+    this_year = (progress["plan_year"] == year).fillna(False).to_numpy(dtype=bool)
+    overdue = (progress["status"] == "overdue").to_numpy()
+    unit = money_unit(lang)
+    head = (
+        [
+            "Street",
+            "Comm.",
+            "Not started",
+            "Preparing",
+            "Building",
+            "Done",
+            "Overdue",
+            f"{year} started / planned ({unit})",
+        ]
+        if en
+        else ["街道", "小区", "未开始", "前期", "施工", "竣工后", "逾期", f"{year}年投资：已开工/计划（{unit}）"]
+    )
+
+    def cells(mask: np.ndarray) -> list[str]:
+        spent = float(progress.loc[mask & started & this_year, "cost_yuan"].fillna(0).sum())
+        planned = float(progress.loc[mask & this_year, "cost_yuan"].fillna(0).sum())
+        n_overdue = int((mask & overdue).sum())
+        return [
+            f"{int(mask.sum()):,}",
+            *(f"{int((mask & (phase == p)).sum()):,}" for p in range(4)),
+            f"<span class='rn-bad'>{n_overdue:,}</span>" if n_overdue else "0",
+            f"{money(spent, lang)} / {money(planned, lang) if has_plan else '—'}",
+        ]
+
+    streets = sorted(progress["street"].dropna().unique())
+    rows = [
+        ([esc(s), *cells((progress["street"] == s).to_numpy())], {"class": "rn-pick", "data-street": s})
+        for s in streets
+    ]
+    foot = ["Total" if en else "合计", *cells(np.ones(len(progress), dtype=bool))]
+    title = "Streets compared (click a row to show it)" if en else "各街道对比（点击一行查看该街道）"
+    return f"<h2>{esc(title)}</h2>" + table_html(head, rows, foot=foot)
+
+
+def _figures_html(figures: dict[str, list[list[Any]]], lang: str) -> str:
+    title = "Figures" if lang == "en" else "统计"
+    parts = []
+    for street, rows in figures.items():
+        body = "".join(
+            f"<tr{' class=rn-ind' if r[2] else ''}><td>{'　' * r[2]}{esc(r[0])}</td><td>{esc(r[1])}</td></tr>"
+            for r in rows
+        )
+        heading = f"{title} · {street or ui(lang)['all_streets']}"
+        parts.append(
+            f"<div class='rn-section' data-street='{esc(street)}'><h2>{esc(heading)}</h2>"
+            f"<table class='rn-panel'>{body}</table></div>"
+        )
+    return "".join(parts)
+
+
+def _charts_html(progress: pd.DataFrame, profile: Profile, plan: Plan | None, colours: list[str], lang: str) -> str:
+    en = lang == "en"
+    codes = [s.code for s in profile.stages]
+    streets = sorted(progress["street"].dropna().unique())
+    series = [*(stage_name(profile, c, lang) for c in codes), ui(lang)["no_stage"]]
+    counts = (
+        pd.crosstab(progress["street"], progress["stage"].fillna("_none"))
+        .reindex(index=streets, columns=[*codes, "_none"], fill_value=0)
+        .to_numpy()
+    )
+    stages = stacked_bars(
+        title="Communities by stage and street" if en else "各街道小区改造阶段",
+        rows=streets,
+        series=series,
+        colours=[*colours, NO_STAGE_COLOUR],
+        counts=counts,
+    )
+    started = _phases(progress, profile) >= 2
+    if plan is not None and not plan.years.empty:
+        years = [int(y) for y in plan.years["year"]]
+        planned = plan.years.set_index("year")["cost_yuan"].reindex(years).fillna(0).to_numpy(dtype=float)
+        by_year = progress["plan_year"]
+    else:
+        by_year = pd.Series([d.year if d is not None else None for d in progress["date"]], dtype="Int64")
+        years = sorted({int(y) for y in by_year[started].dropna()})
+        planned = np.zeros(len(years))
+    spent = (
+        progress.loc[started].assign(y=by_year[started].to_numpy()).groupby("y")["cost_yuan"].sum()
+        if started.any()
+        else pd.Series(dtype=float)
+    )
+    done = spent.reindex(years).fillna(0).to_numpy(dtype=float)
+    scale = 1e6 if en else 1e4
+    money_chart = grouped_bars(
+        title="Investment by plan year" if en else "分年度投资",
+        groups=[str(y) for y in years],
+        series=["planned", "started (construction or later)"] if en else ["计划投资", "已开工投资"],
+        colours=["#bdbdbd", CONSTRUCTION_COLOUR],
+        values=np.column_stack([planned / scale, done / scale]) if years else np.zeros((0, 2)),
+        unit=money_unit(lang),
+    )
+    return f"<h2>{'Charts' if en else '图表'}</h2>{stages}{money_chart}"
+
+
+def overdue_rows(progress: pd.DataFrame, strings: StringTable, as_of: dt.date, lang: str) -> dict[str, Any]:
+    """The overdue list as compact data the page's runtime turns into a table (a street's rows when one is picked).
+
+    Rows ``[feature index, days late, deadline, clause]`` (dates and clauses as string-table indices), the most
+    overdue first, at most :data:`OVERDUE_LISTED` per street; ``total`` counts every overdue compound.
+    """
+    en = lang == "en"
+    late = progress[(progress["status"] == "overdue") & progress["due"].notna()]
+    days = np.array([(as_of - d).days for d in late["due"]], dtype=np.int64)
+    order = np.lexsort((late["community_id"].to_numpy(), -days))
+    late = late.iloc[order].assign(days=days[order])
+    shown = late.groupby("street", sort=False).head(OVERDUE_LISTED)
+    return {
+        "total": len(late),
+        "limit": OVERDUE_LISTED,
+        "head": ["Community", "Street", "Stage", "Deadline", "Days late", "Rule"]
+        if en
+        else ["小区", "街道", "当前阶段", "期限", "逾期天数", "依据"],
+        "none": "None." if en else "无。",
+        "more": "{n} more overdue communities are not listed (the {limit} most overdue of each street are)."
+        if en
+        else "另有{n}个逾期小区未列出（每个街道列出逾期最久的{limit}个）。",
+        "rows": [
+            [int(i), int(d), strings.add(due.isoformat()), strings.add(clause)]
+            for i, d, due, clause in zip(shown.index, shown["days"], shown["due"], shown["clause"], strict=True)
+        ],
+    }
 
 
 def render_progress_map(
@@ -188,15 +362,16 @@ def render_progress_map(
     street: str | None = None,
     basemap: str = "none",
     lang: str = "zh",
+    plan_note: str = "",
 ) -> str:
-    """The progress map as one complete HTML document (Leaflet inlined; works with no network).
+    """The progress map as one complete HTML document (every library inlined; works with no network).
 
     Parameters
     ----------
     analysis
         From :func:`geo.analysis.analyse` (community outlines, households, estimated cost).
     city
-        Street outlines and zones.
+        Street outlines, zones and roads.
     stages
         Current stage per community (``community_id``, ``stage``, ``date``), as
         :func:`geo.progress.store.current_stages` returns it.
@@ -205,8 +380,8 @@ def render_progress_map(
     profile
         Policy profile: stage order and names, deadlines, yearly targets.
     plan
-        Gives each community its plan year (for deadlines relative to it) and the year's budget.
-    street, basemap, lang
+        The saved plan: each community's plan year (for deadlines relative to it), the year's planned money.
+    street, basemap, lang, plan_note
         As for :func:`maps.plan.render_plan_map`.
     """
     bm = get_basemap(basemap)
@@ -219,11 +394,9 @@ def render_progress_map(
     strings = StringTable()
     en = lang == "en"
     codes = [s.code for s in profile.stages]
-    colours = [*_stage_colours(profile), NO_STAGE_COLOUR]
+    colours = [*stage_colours(profile), NO_STAGE_COLOUR]
     fill = progress["stage"].map({c: i for i, c in enumerate(codes)}).fillna(len(codes)).astype(int)
-    stroke_of = {"overdue": 0, "due_soon": 1}
-    stroke = progress["status"].map(stroke_of).fillna(2).astype(int)
-    stage_label = {s.code: (s.zh if not en else s.code) for s in profile.stages}
+    stroke = progress["status"].map({"overdue": 0, "due_soon": 1}).fillna(2).astype(int)
     shown = bm.to_display(
         gpd.GeoDataFrame(cands[["community_id", "name"]], geometry=cands.geometry.values, crs=cands.crs)
     )
@@ -231,13 +404,16 @@ def render_progress_map(
     zones = within(city.zones, area)
     if len(zones):
         layers.append(zones_layer(zones, bm, lang, strings))
+    stage_texts = [stage_name(profile, s, lang) if s else None for s in progress["stage"]]
+    date_texts = [d.isoformat() if d is not None else None for d in progress["date"]]
+    strings.prime(progress["street"], progress["status"], stage_texts, date_texts)
     layers.append(
         {
             "id": "communities",
             "name": ui(lang)["communities"],
             "type": "polygon",
             "geom": encode_polygons(shown.geometry.values),
-            "style": {"fillOpacity": 0.8},
+            "style": {"fillOpacity": 0.85},
             "colors": colours,
             "fill": fill.tolist(),
             "strokes": [OVERDUE, DUE_SOON, PLAIN],
@@ -249,9 +425,8 @@ def render_progress_map(
             "props": {
                 "id": strings.column(progress["community_id"]),
                 "name": strings.column(shown["name"]),
-                "street": strings.column(progress["street"]),
-                "stage": strings.column(progress["stage"].map(stage_label)),
-                "date": strings.column(d.isoformat() if d is not None else None for d in progress["date"]),
+                "stage": strings.column(stage_texts),
+                "date": strings.column(date_texts),
                 "year": ints(progress["plan_year"]),
                 "households": ints(progress["households"]),
                 "cost": ints(progress["cost_yuan"]),
@@ -260,16 +435,20 @@ def render_progress_map(
             },
         }
     )
+    roads = within(city.roads, area)
+    if len(roads):
+        layers.append(roads_layer(roads, bm, lang, strings))
     legend = [
         {
             "title": "Current stage" if en else "当前阶段",
             "items": [
-                {"swatch": {"fill": c}, "label": stage_label[code]} for code, c in zip(codes, colours, strict=False)
+                {"swatch": {"fill": c}, "label": stage_name(profile, code, lang)}
+                for code, c in zip(codes, colours, strict=False)
             ]
             + [{"swatch": {"fill": NO_STAGE_COLOUR}, "label": ui(lang)["no_stage"]}],
         },
         {
-            "title": "Deadlines" if en else "时限",
+            "title": "Deadlines and outlines" if en else "时限与边界",
             "items": [
                 {"swatch": {"stroke": OVERDUE["color"], "width": 3}, "label": ui(lang)["status"]["overdue"]},
                 {
@@ -277,23 +456,40 @@ def render_progress_map(
                     "label": ui(lang)["status"]["due_soon"],
                 },
                 {"swatch": {"stroke": "#3d3d3d", "width": 2}, "label": ui(lang)["streets"]},
+                {"swatch": {"stroke": "#8c8c8c", "width": 2, "fill": "#fff"}, "label": ui(lang)["roads"]},
+                {"swatch": {"hatch": True, "stroke": "#b2182b", "dash": True}, "label": ui(lang)["zones"]},
             ],
         },
     ]
-    figures = street_figures(progress, profile=profile, as_of=as_of, has_plan=plan is not None, lang=lang)
-    title = f"{profile.name.get(lang)} — {'progress map' if en else '改造进度图'}"
-    subtitle = f"Data as of {as_of.isoformat()}" if en else f"数据截至 {as_of.isoformat()}"
+    has_plan = plan is not None
+    figures = street_figures(progress, profile=profile, as_of=as_of, has_plan=has_plan, lang=lang)
+    overdue = overdue_rows(progress, strings, as_of, lang)
+    side = (
+        _street_table(progress, profile, year=as_of.year, has_plan=has_plan, lang=lang)
+        + _figures_html(figures, lang)
+        + _charts_html(progress, profile, plan, colours[:-1], lang)
+        + f"<h2>{'Overdue communities' if en else '逾期小区'}（{overdue['total']:,}）</h2><div id='rn-overdue'></div>"
+        + legend_html(legend, lang)
+    )
+    place = place_title(city, area, street, lang)
+    title = f"{place} — renovation progress map" if en else f"{place}城镇老旧小区改造进度图"
+    policy = (
+        f"{profile.name.get(lang)} ({profile.document})" if en else f"{profile.name.get(lang)}（{profile.document}）"
+    )
+    as_of_line = f"Data as of {as_of.isoformat()}" if en else f"数据截至 {as_of.isoformat()}"
     street_names = [s for s in (area["name"].tolist() or sorted(cands["street"].dropna().unique())) if s]
-    data = page_data(
+    spec = PageSpec(
         title=title,
-        subtitle=subtitle,
+        subtitle=[policy, plan_note, as_of_line],
         lang=lang,
         bm=bm,
         strings=strings,
         streets=street_names,
         layers=layers,
-        legend=legend,
         extent=bounds([bm.to_display(f) for f in (area, cands) if len(f)]),
-        panel={"title": "Figures" if en else "统计", "rows": figures},
+        side=side,
+        street_labels=street_labels(area, bm),
+        labels=ui(lang),
+        extra={"overdue": overdue},
     )
-    return render_page(title=title, data=data, lang=lang)
+    return render_page(spec)

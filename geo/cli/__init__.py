@@ -11,6 +11,7 @@ from geo.cli import data, maps, planning, service
 from geo.cli.calendar import calendar_app
 from geo.cli.profiles import profiles_app
 from geo.cli.service import user_app
+from geo.cli.share import share_app
 from geo.cli.stages import stage_app
 
 app = typer.Typer(
@@ -26,3 +27,4 @@ app.add_typer(profiles_app, name="profiles")
 app.add_typer(stage_app, name="stage")
 app.add_typer(user_app, name="user")
 app.add_typer(calendar_app, name="calendar")
+app.add_typer(share_app, name="share")

@@ -9,6 +9,10 @@ import typer
 
 from geo.cli._common import Lang, ProfileFileOpt, ProfileOpt, console, friendly, resolve_profile
 
+PlanOpt = Annotated[
+    int | None, typer.Option("--plan", help="规划编号（默认该政策最近保存的规划）/ saved plan number")
+]
+
 
 def register(app: typer.Typer) -> None:
     app.command("map")(map_cmd)
@@ -21,23 +25,30 @@ def map_cmd(
     street: Annotated[str | None, typer.Option("--street")] = None,
     basemap: Annotated[str, typer.Option("--basemap", help="none|osm|tianditu|amap")] = "none",
     as_of: Annotated[str | None, typer.Option("--as-of", help="进度日期 YYYY-MM-DD（默认今天）")] = None,
+    plan: PlanOpt = None,
     profile: ProfileOpt = None,
     profile_file: ProfileFileOpt = None,
     lang: Lang = "zh",
 ) -> None:
-    """领导用的规划图 / 进度图（离线 HTML）/ Offline HTML plan or progress map."""
+    """领导用的规划图 / 进度图（离线 HTML，最近保存的规划）/ Offline HTML plan or progress map of the saved plan."""
+    from geo.plan_store import find_plan
+    from geo.settings import policy_settings
     from geo.stores import open_store
-    from maps.service import render_map
+    from maps._assets import missing_tools_note
+    from maps.service import map_profile, plan_note, render_map
 
+    store = open_store()
+    if profile_file is not None:
+        prof = resolve_profile(profile, profile_file)
+    else:
+        prof = map_profile(store, profile=profile, plan_id=plan, default=policy_settings().profile)
     html = render_map(
-        open_store(),
-        kind=kind,
-        profile=resolve_profile(profile, profile_file),
-        street=street,
-        basemap=basemap,
-        as_of=as_of,
-        lang=lang,
+        store, kind=kind, profile=prof, plan_id=plan, street=street, basemap=basemap, as_of=as_of, lang=lang
     )
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(html, encoding="utf-8")
+    console.print(plan_note(find_plan(store, profile=prof.id, plan_id=plan), profile=prof, lang=lang), soft_wrap=True)
     console.print(f"→ {output} ({len(html) / 1e6:.2f} MB)")
+    note = missing_tools_note(lang)
+    if note:
+        console.print(note, soft_wrap=True)

@@ -498,6 +498,21 @@ def deadline_states(
     return states
 
 
+def pressing_deadline(
+    profile: Profile, *, history: Sequence[Mapping[str, Any]], plan_year: int | None
+) -> tuple[dt.date, DeadlineRule] | None:
+    """The earliest deadline not yet met (its date and rule), or None when nothing is due or can be dated yet."""
+    pending = [
+        s
+        for s in deadline_states(profile, history=history, plan_year=plan_year, as_of=dt.date.today())
+        if s.status not in ("met", "undated")
+    ]
+    if not pending:
+        return None
+    state = min(pending, key=lambda s: s.due)
+    return state.due, state.rule
+
+
 def project_status(
     profile: Profile,
     *,

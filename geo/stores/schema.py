@@ -132,6 +132,22 @@ def build_metadata(dialect: str) -> MetaData:
         Column("token_hash", Text, nullable=False, unique=True),
         Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     )
+    Table(
+        "share_links",
+        md,
+        Column("link_id", Integer, primary_key=True, autoincrement=True),
+        Column("token_hash", Text, nullable=False, unique=True),
+        Column("kind", Text, nullable=False),
+        Column("street", Text),
+        Column("profile", Text),
+        Column("plan_id", Integer),
+        Column("lang", Text, nullable=False),
+        Column("created_by", Text, nullable=False),
+        Column("created_at", DateTime(timezone=True), nullable=False),
+        Column("expires_at", DateTime(timezone=True), nullable=False),
+        Column("revoked_at", DateTime(timezone=True)),
+        Column("revoked_by", Text),
+    )
     return md
 
 
