@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Callable
 from typing import Annotated, Any
 
@@ -55,7 +56,22 @@ def progress_bar(total: int) -> Callable[[int, int], None]:
     return tick
 
 
-def resolve_profile(profile: str | None):  # noqa: ANN202 - returns geo.policy.profiles.Profile, imported lazily
+def resolve_profile(profile: str | None, *, lang: str | None = None):  # noqa: ANN202 - a Profile, imported lazily
+    """The profile named by ``--profile``, else the one in force (``RENEWAL_PROFILE``, default national-2020);
+    a fallback is said on stderr, so nobody reads a list made under a policy they did not choose."""
     from geo.policy.profiles import load_profile
 
-    return load_profile(profile or policy_settings().profile)
+    if profile:
+        return load_profile(profile)
+    settings = policy_settings()
+    loaded = load_profile(settings.profile)
+    source = (
+        "RENEWAL_PROFILE"
+        if "RENEWAL_PROFILE" in os.environ
+        else ("default" if (lang or settings.lang) == "en" else "默认")
+    )
+    if (lang or settings.lang) == "en":
+        err_console.print(f"No --profile given: using {loaded.id} ({loaded.name.en}; {source})")
+    else:
+        err_console.print(f"未指定 --profile，使用政策配置 {loaded.id}（{loaded.name.zh}；{source}）")
+    return loaded
