@@ -158,6 +158,7 @@ class RunResult:
     budget_per_year: int | None
     warnings: list[str]
     import_warnings: list[str]
+    out: Path
     outputs: list[Path]
     seconds: float
 
@@ -250,6 +251,7 @@ def run_city(
         budget_per_year=budget_per_year,
         warnings=list(plan.warnings),
         import_warnings=[w for r in reports.values() for w in r.warnings],
+        out=out,
         outputs=outputs,
         seconds=time.perf_counter() - started,
     )

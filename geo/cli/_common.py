@@ -71,7 +71,7 @@ def resolve_profile(profile: str | None, *, lang: str | None = None):  # noqa: A
         else ("default" if (lang or settings.lang) == "en" else "默认")
     )
     if (lang or settings.lang) == "en":
-        err_console.print(f"No --profile given: using {loaded.id} ({loaded.name.en}; {source})")
+        err_console.print(f"No --profile given: using {loaded.id} ({loaded.name.en}; {source})", soft_wrap=True)
     else:
-        err_console.print(f"未指定 --profile，使用政策配置 {loaded.id}（{loaded.name.zh}；{source}）")
+        err_console.print(f"未指定 --profile，使用政策配置 {loaded.id}（{loaded.name.zh}；{source}）", soft_wrap=True)
     return loaded

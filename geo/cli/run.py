@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich import box
@@ -14,6 +14,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 from rich.table import Table
 
 from geo.cli._common import Lang, ProfileOpt, console, err_console, friendly, resolve_profile
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from geo.pipeline import RunResult
 
 #: Steps of a run as the progress display names them.
 STEP_WORDS = {
@@ -87,7 +92,7 @@ def run_cmd(
 
 
 @contextmanager
-def progress_display(lang: str) -> Iterator[callable]:  # type: ignore[valid-type]
+def progress_display(lang: str) -> Iterator[Callable[[str, int, int], None]]:
     """A rich progress bar on stderr, fed by the pipeline's (step, done, total) calls; gone when finished."""
     words = STEP_WORDS["en" if lang == "en" else "zh"]
     bar = Progress(
@@ -119,81 +124,71 @@ def _wan(yuan: float) -> str:
     return f"{yuan / 10_000:,.0f}"
 
 
-def print_summary(out: Console, result, *, lang: str) -> None:  # noqa: ANN001 - geo.pipeline.RunResult, lazy import
-    """What the run did, in one language, within 80 columns: data, policy, verdicts, budget, plan by year,
-    warnings (summarised), and where the files are."""
+def print_summary(out: Console, result: RunResult, *, lang: str) -> None:
+    """What the run did, in one language and within 80 columns: the data, the policy, the verdicts, the budget
+    and the plan by year, the plan's warnings (each said once) and where the files are. Paths are printed whole
+    (never folded), file names relative to the output folder."""
     from geo.model import LAYERS
     from geo.reports.labels import STATUS
 
     en = lang == "en"
     k = 1 if en else 0
     sep = ", " if en else "、"
-    counts = sep.join(
-        f"{name if en else LAYERS[name].zh} {n:,}" for name, n in result.counts.items() if name in LAYERS
-    )
-    out.print(("Imported: " if en else "已导入：") + counts, soft_wrap=False)
+
+    def say(zh: str, english: str, *, path: bool = False) -> None:
+        out.print(english if en else zh, soft_wrap=path, highlight=False)
+
+    counts = sep.join(f"{n if en else LAYERS[n].zh} {c:,}" for n, c in result.counts.items() if n in LAYERS)
+    say(f"已导入：{counts}", f"Imported: {counts}")
     if result.files.ignored:
         names = sep.join(p.name for p in result.files.ignored)
-        out.print(f"Not a layer file, ignored: {names}" if en else f"未识别为图层、已忽略的文件：{names}")
-    out.print(("Store: " if en else "数据库：") + result.store_url)
+        say(f"未识别为图层、已忽略的文件：{names}", f"Not layer files, ignored: {names}")
+    say(f"数据库：{result.store_url}", f"Store: {result.store_url}", path=True)
     p = result.profile
-    out.print(
-        ("Policy: " if en else "政策：") + f"{p.name.get(lang)}（{p.document}，{p.id}）"
-        if not en
-        else f"Policy: {p.name.get(lang)} ({p.document}, {p.id})"
-    )
-    statuses = sep.join(
-        f"{STATUS[s][k]} {result.statuses.get(s, 0):,}" for s in ("eligible", "conditional", "excluded")
-    )
-    out.print(("Communities: " if en else "认定结果：") + statuses)
-    out.print(
-        f"Units: {result.units:,}, of which {result.merged_units:,} merge neighbours"
-        if en
-        else f"改造单元 {result.units:,} 个，其中拆墙连片 {result.merged_units:,} 个"
+    say(f"政策：{p.name.zh}（{p.document}，{p.id}）", f"Policy: {p.name.en} ({p.document}, {p.id})")
+    statuses = sep.join(f"{STATUS[s][k]} {result.statuses.get(s, 0):,}" for s in STATUS)
+    say(f"认定结果：{statuses}", f"Communities: {statuses}")
+    say(
+        f"改造单元 {result.units:,} 个，其中拆墙连片 {result.merged_units:,} 个",
+        f"Renovation units: {result.units:,}, of which {result.merged_units:,} join neighbours",
     )
     years = result.plan_years
-    budget = (
-        (
-            f"budget {_wan(result.budget_per_year)} ×10,000 yuan a year"
-            if en
-            else f"年度预算 {_wan(result.budget_per_year)} 万元"
-        )
-        if result.budget_per_year
-        else ("no yearly budget set" if en else "未设年度预算")
-    )
     span = f"{int(years['year'].min())}–{int(years['year'].max())}" if len(years) else "—"
-    out.print(
-        f"Plan {result.plan_name!r} v{result.plan_version}: from {result.year_from}, {budget}; {span}"
-        if en
-        else f"计划“{result.plan_name}”第{result.plan_version}版：{result.year_from}年起，{budget}；{span}年"
+    budget = result.budget_per_year
+    say(
+        f"计划“{result.plan_name}”第{result.plan_version}版：{result.year_from}年起，"
+        + (f"年度预算 {_wan(budget)} 万元" if budget else "未设年度预算")
+        + f"；{span}年",
+        f"Plan {result.plan_name!r} version {result.plan_version}: from {result.year_from}, "
+        + (f"yearly budget {_wan(budget)} ×10,000 yuan" if budget else "no yearly budget")
+        + f"; {span}",
     )
     out.print(_year_table(years, lang=lang))
-    for w in result.warnings[:5] + result.import_warnings[:5]:
-        out.print(("[yellow]Note:[/] " if en else "[yellow]注意：[/]") + w)
-    out.print(
-        ("Outputs " if en else "输出文件") + f"（{result.seconds:.1f} 秒）："
-        if not en
-        else f"Outputs ({result.seconds:.1f} s):"
+    for w in [*result.warnings, *result.import_warnings]:
+        out.print(("[yellow]Note:[/] " if en else "[yellow]注意：[/]") + w, highlight=False)
+    say(
+        f"输出文件（用时 {result.seconds:.1f} 秒）：{result.out}/",
+        f"Files ({result.seconds:.1f} s): {result.out}/",
+        path=True,
     )
     street_files = [q for q in result.outputs if q.parent.name == "candidates"]
     if street_files:
-        folder = street_files[0].parent
-        out.print(
-            f"  {folder}/ (a list per street, XLSX and GeoJSON: {len(street_files)} files)"
-            if en
-            else f"  {folder}/（各街道候选名单 XLSX 与 GeoJSON，共 {len(street_files)} 个文件）"
+        say(
+            f"  candidates/ 各街道候选名单（XLSX、GeoJSON，共 {len(street_files)} 个）",
+            f"  candidates/ a list per street (XLSX, GeoJSON: {len(street_files)} files)",
         )
     for q in result.outputs:
         if q not in street_files:
-            out.print(f"  {q}")
-    out.print(
-        ("Query this store with: " if en else "继续查询此数据库：")
-        + f"RENEWAL_DATABASE_URL={result.store_url} renewal ...",
-        soft_wrap=True,
+            shown = q.relative_to(result.out) if q.is_relative_to(result.out) else q
+            say(f"  {shown}", f"  {shown}", path=True)
+    say(
+        f"继续查询此数据库：RENEWAL_DATABASE_URL={result.store_url} renewal ...",
+        f"Query this store with: RENEWAL_DATABASE_URL={result.store_url} renewal ...",
+        path=True,
     )
 
 
-def _year_table(years, *, lang: str) -> Table:  # noqa: ANN001 - DataFrame
+def _year_table(years: pd.DataFrame, *, lang: str) -> Table:
     en = lang == "en"
     headers = (
         ("Year", "Packages", "Comm.", "Households", "Cost ¥10k", "Subsidy ¥10k")

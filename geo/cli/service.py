@@ -41,7 +41,7 @@ def _announce(host: str, port: int) -> None:
         store.dispose()
     shown = f"[{host}]" if ":" in host else host
     base = f"http://{shown}:{port}"
-    err_console.print(f"数据库 / store: {url}")
+    err_console.print(f"数据库 / store: {url}", soft_wrap=True, highlight=False)
     if not counts.get("communities"):
         err_console.print(
             "[yellow]数据库中没有小区：请先 renewal import communities FILE 或 renewal run DIR"
@@ -59,7 +59,7 @@ def _announce(host: str, port: int) -> None:
         ("/maps/plan.html", "规划图 / plan map"),
         ("/maps/progress.html", "进度图 / progress map"),
     ):
-        err_console.print(f"  {base}{path}  {what}")
+        err_console.print(f"  {base}{path}  {what}", soft_wrap=True, highlight=False)
 
 
 @user_app.command("add")

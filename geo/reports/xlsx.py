@@ -336,7 +336,7 @@ def _group_text(value: Any) -> str:
 def _write_row(ws: Any, row: int, values: Sequence[Any], formats: Sequence[Any]) -> None:
     for col, (value, fmt) in enumerate(zip(values, formats, strict=True)):
         value = cell(value)
-        if value is None:
+        if value is None or value == "":
             continue  # a blank cell needs no record (the column's width and the print setup do not depend on it)
         if isinstance(value, str):
             ws.write_string(row, col, value, fmt)
