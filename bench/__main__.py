@@ -21,6 +21,7 @@ BENCHMARKS = [
     ("bench.bench_merge", "Adjacency and 拆墙连片 merging at 1k / 10k / 50k communities (issue 4)"),
     ("bench.bench_maps", "Progress-map HTML size and time at 1k / 10k / 50k communities (issue 5)"),
     ("bench.bench_api", "API throughput against tipg and PostgreSQL alone (issue 6)"),
+    ("bench.bench_run", "renewal run: raw files to every output at 2,000 and 50,000 compounds (issue 15)"),
     ("bench.load", "Mixed load on loopback: maps, bbox items, candidate lists, edits (issue 7)"),
     ("bench.faults", "PostgreSQL restarted under load (issue 7)"),
 ]

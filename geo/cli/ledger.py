@@ -44,10 +44,11 @@ def ledger_export(
         err_console.print(
             f"No saved plan for {prof.id}: the annual plan sheet is empty (save one with renewal plan --all)"
             if en
-            else f"政策 {prof.id} 下没有已保存的计划：年度计划表为空（可先运行 renewal plan --all 保存计划）"
+            else f"政策 {prof.id} 下没有已保存的计划：年度计划表为空（可先运行 renewal plan --all 保存计划）",
+            soft_wrap=True,
         )
     else:
-        err_console.print(("annual plan: " if en else "年度计划取自") + saved.label(lang))
+        err_console.print(("annual plan: " if en else "年度计划取自") + saved.label(lang), soft_wrap=True)
     path = write_ledger_file(
         output,
         store=store,

@@ -58,7 +58,9 @@ def candidates_cmd(
     saved = latest_plan(store, profile=prof.id)
     if saved is not None:
         cands["plan_year"] = cands["community_id"].map(plan_years(saved.units)).astype("Int64")
-        err_console.print(("plan years from " if lang == "en" else "计划年度取自") + saved.label(lang))
+        err_console.print(
+            ("plan years from " if lang == "en" else "计划年度取自") + saved.label(lang), soft_wrap=True
+        )
     if output is None:
         sys.stdout.write(json.dumps(records(cands), ensure_ascii=False, indent=2, default=str) + "\n")
         return
@@ -111,7 +113,7 @@ def plan_cmd(
     version = save_plan(store, name=name, profile=prof.id, params=params, plan=plan)
     console.print(year_table(plan.years, lang=lang).to_string(index=False))
     for w in plan.warnings:
-        err_console.print(f"[yellow]{'note' if lang == 'en' else '注意'}:[/] {w}")
+        err_console.print(f"[yellow]{'note' if lang == 'en' else '注意'}:[/] {w}", soft_wrap=True)
     if output is not None:
         output.mkdir(parents=True, exist_ok=True)
         year_table(plan.years, lang=lang).to_csv(output / "plan_years.csv", index=False, encoding="utf-8-sig")

@@ -160,7 +160,7 @@ def print_summary(out: Console, result: RunResult, *, lang: str) -> None:
         + (f"年度预算 {_wan(budget)} 万元" if budget else "未设年度预算")
         + f"；{span}年",
         f"Plan {result.plan_name!r} version {result.plan_version}: from {result.year_from}, "
-        + (f"yearly budget {_wan(budget)} ×10,000 yuan" if budget else "no yearly budget")
+        + (f"yearly budget {budget:,} yuan" if budget else "no yearly budget")
         + f"; {span}",
     )
     out.print(_year_table(years, lang=lang))

@@ -9,6 +9,7 @@ clerks cannot both record a move that only one of them may make.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -286,6 +287,7 @@ def _cell_int(value: Any, header: str) -> int | None:
 #: Sheets a ledger's stage records may be on (the exported ledger's 阶段记录), before falling back to the first.
 LEDGER_SHEETS = ("阶段记录", "Stage records")
 _HEADER_SEARCH_ROWS = 10
+_ID_HEADERS = {"小区编号", "community_id"}
 
 
 def _ledger_rows(path: Path) -> tuple[list[str], list[tuple[int, dict[str, Any]]]]:
@@ -301,13 +303,13 @@ def _ledger_rows(path: Path) -> tuple[list[str], list[tuple[int, dict[str, Any]]
     try:
         sheet = next((book[n] for n in LEDGER_SHEETS if n in book.sheetnames), book.worksheets[0])
         rows = sheet.iter_rows(values_only=True)
-        header: tuple[Any, ...] = ()
-        number = 0
-        for number, values in enumerate(rows, start=1):
-            names = {str(v).strip() for v in values if v is not None}
-            if names & {"小区编号", "community_id"} or number >= _HEADER_SEARCH_ROWS:
-                header = values
-                break
+        top = list(itertools.islice(rows, _HEADER_SEARCH_ROWS))
+        at = next(
+            (i for i, values in enumerate(top) if {str(v).strip() for v in values if v is not None} & _ID_HEADERS), 0
+        )
+        header: tuple[Any, ...] = top[at] if top else ()
+        number = at + 1
+        rows = itertools.chain(top[at + 1 :], rows)
         names = [str(h).strip() if h is not None else "" for h in header]
         fields = [LEDGER_HEADERS.get(n, n) for n in names]
         unknown = [n for n, f in zip(names, fields, strict=True) if n and f not in LEDGER_HEADERS.values()]

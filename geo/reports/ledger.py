@@ -25,7 +25,7 @@ import pandas as pd
 from geo.policy.profiles import Lang, Profile
 from geo.progress.rules import effective_events, project_status, reached_dates
 from geo.reports.labels import PROGRESS_STATUS, STATUS, YES_NO, stage_name, word, words
-from geo.reports.xlsx import Book, Column, Context
+from geo.reports.xlsx import Book, Context, columns_of
 
 #: The stage-record sheet's name (``renewal stage import`` looks for it) and its columns, in the import layout.
 EVENTS_SHEET = {"zh": "阶段记录", "en": "Stage records"}
@@ -204,11 +204,6 @@ def _date(value: Any) -> dt.date | None:
     return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
 
 
-def _columns(spec: Mapping[str, tuple[str, str, str]], lang: Lang) -> list[Column]:
-    k = 1 if lang == "en" else 0
-    return [Column(key, v[k], v[2], WIDTHS.get(key)) for key, v in spec.items()]  # type: ignore[arg-type]
-
-
 def write_ledger(
     path: str | Path,
     *,
@@ -249,68 +244,57 @@ def write_ledger(
     rows["status"] = words(STATUS, rows["status"], lang)
     progress = progress_rows(rows, events, profile=profile, as_of=as_of, lang=lang)
     rows = pd.concat([rows, progress], axis=1)
+    stage_spec = {
+        f"stage:{s.code}": (f"{s.zh}日期", f"{stage_name(s.code, 'en')} on", "date") for s in profile.stages
+    }
+    progress_spec: dict[str, tuple[str, str, str]] = {
+        "street": BASIC["street"],
+        "community_id": BASIC["community_id"],
+        "name": BASIC["name"],
+        "year": PLAN["year"],
+        "n": BASIC["n"],
+        "stage": ("当前阶段", "Current stage", "text"),
+        "stage_date": ("阶段日期", "Stage date", "date"),
+        **stage_spec,
+        "overdue": ("是否逾期", "Overdue", "text"),
+        "overdue_n": ("逾期（个）", "Overdue (count)", "count"),
+        "deadline": ("时限状态", "Deadline status", "text"),
+        "deadline_note": ("时限说明及依据", "Deadline and its clause", "wrap"),
+    }
+    done_code = _done_stage(profile)
+    done = rows[rows["_position"] >= [s.code for s in profile.stages].index(done_code)]
+    done = done.assign(done_date=done.get(f"stage:{done_code}"), accepted_date=done.get("stage:acceptance"))
+    by_street = ["street", "community_id"]
+    sheets = [
+        (("项目基本情况", "Projects"), BASIC, rows.sort_values(by_street, kind="stable")),
+        (
+            ("年度计划", "Annual plan"),
+            PLAN,
+            rows[rows["year"].notna()].sort_values(["street", "year", "community_id"]),
+        ),
+        (("改造进展", "Progress"), progress_spec, rows.sort_values(by_street, kind="stable")),
+        (("改造效果", "Results"), EFFECT, done.sort_values(by_street, kind="stable")),
+    ]
     city = context.city or ""
-    unit = " communities" if en else "个小区"
+    asof = [("As of" if en else "进度截至", as_of.isoformat())]
     with Book(path, lang=lang) as book:
-        streets = ("street",)
-        asof = [("As of" if en else "进度截至", as_of.isoformat())]
-
-        def sheet(name: tuple[str, str], spec: Mapping[str, tuple[str, str, str]], frame: pd.DataFrame) -> None:
-            title = f"{name[1]} — {city}" if en else f"{city}城镇老旧小区{name[0]}台账"
+        for (zh, english), spec, frame in sheets:
             book.table(
-                name[1] if en else name[0],
-                heading=context.heading(title, extra=asof),
-                columns=_columns(spec, lang),
+                english if en else zh,
+                heading=context.heading(f"{english} — {city}" if en else f"{city}城镇老旧小区{zh}台账", extra=asof),
+                columns=columns_of(spec, lang, WIDTHS),
                 frame=frame,
-                subtotals=streets,
-                count_unit=unit,
+                subtotals=("street",),
+                count_unit=" communities" if en else "个小区",
             )
-
-        sheet(("项目基本情况", "Projects"), BASIC, rows.sort_values(["street", "community_id"], kind="stable"))
-        planned = rows[rows["year"].notna()]
-        sheet(
-            ("年度计划", "Annual plan"), PLAN, planned.sort_values(["street", "year", "community_id"], kind="stable")
-        )
-        stage_spec = {
-            f"stage:{s.code}": (f"{s.zh}日期", f"{stage_name(s.code, 'en')} on", "date") for s in profile.stages
-        }
-        progress_spec: dict[str, tuple[str, str, str]] = {
-            "street": BASIC["street"],
-            "community_id": BASIC["community_id"],
-            "name": BASIC["name"],
-            "year": PLAN["year"],
-            "n": BASIC["n"],
-            "stage": ("当前阶段", "Current stage", "text"),
-            "stage_date": ("阶段日期", "Stage date", "date"),
-            **stage_spec,
-            "overdue": ("是否逾期", "Overdue", "text"),
-            "overdue_n": ("逾期（个）", "Overdue (count)", "count"),
-            "deadline": ("时限状态", "Deadline status", "text"),
-            "deadline_note": ("时限说明及依据", "Deadline and its clause", "wrap"),
-        }
-        sheet(("改造进展", "Progress"), progress_spec, rows.sort_values(["street", "community_id"], kind="stable"))
-        done_code = _done_stage(profile)
-        done_position = [s.code for s in profile.stages].index(done_code)
-        done = rows[rows["_position"] >= done_position].assign(
-            done_date=lambda f: f.get(f"stage:{done_code}"),
-            accepted_date=lambda f: f.get("stage:acceptance"),
-        )
-        sheet(("改造效果", "Results"), EFFECT, done.sort_values(["street", "community_id"], kind="stable"))
-        k = 1 if en else 0
+        note = "edit or add rows, then: renewal stage import" if en else "可增补后用 renewal stage import 导入"
         book.table(
             EVENTS_SHEET["en" if en else "zh"],
             heading=context.heading(
                 "Stage records (read back by renewal stage import)" if en else f"{city}城镇老旧小区改造阶段记录",
-                extra=[
-                    (
-                        "Note" if en else "说明",
-                        "edit or add rows, then: renewal stage import"
-                        if en
-                        else "可增补后用 renewal stage import 导入",
-                    )
-                ],
+                extra=[("Note" if en else "说明", note)],
             ),
-            columns=[Column(key, v[k], v[2], WIDTHS.get(key)) for key, v in EVENT_COLUMNS.items()],  # type: ignore[arg-type]
+            columns=columns_of(EVENT_COLUMNS, lang, WIDTHS),
             frame=event_rows(events, profile=profile, lang=lang),
             totals=False,
         )

@@ -20,7 +20,7 @@ from geo.policy.profiles import Lang, Profile
 from geo.reports.candidates import reasons_text
 from geo.reports.csvfile import write_csv
 from geo.reports.labels import STATUS, word
-from geo.reports.xlsx import Book, Column, Context
+from geo.reports.xlsx import Book, Context, columns_of
 
 PLAN_COLUMNS: dict[str, tuple[str, str, str]] = {
     "street": ("街道", "Street", "text"),
@@ -153,11 +153,6 @@ def year_street_summary(rows: pd.DataFrame) -> pd.DataFrame:
     return grouped[list(SUMMARY_COLUMNS)]
 
 
-def _columns(spec: dict[str, tuple[str, str, str]], lang: Lang) -> list[Column]:
-    k = 1 if lang == "en" else 0
-    return [Column(key, v[k], v[2], WIDTHS.get(key)) for key, v in spec.items()]  # type: ignore[arg-type]
-
-
 def write_plan_table(
     rows: pd.DataFrame, *, xlsx: str | Path, csv: str | Path | None, context: Context, lang: Lang = "zh"
 ) -> list[Path]:
@@ -169,7 +164,7 @@ def write_plan_table(
         book.table(
             "Plan" if en else "计划表",
             heading=context.heading(title),
-            columns=_columns(PLAN_COLUMNS, lang),
+            columns=columns_of(PLAN_COLUMNS, lang, WIDTHS),
             frame=rows.assign(_year=rows["year"].map(lambda y: f"{y}" if en else f"{y}年")),
             subtotals=("street", "_year"),
             count_unit=unit,
@@ -178,7 +173,7 @@ def write_plan_table(
         book.table(
             "By year" if en else "年度汇总",
             heading=context.heading("Plan totals by year" if en else f"{context.city or ''}城镇老旧小区改造年度汇总"),
-            columns=_columns(SUMMARY_COLUMNS, lang),
+            columns=columns_of(SUMMARY_COLUMNS, lang, WIDTHS),
             frame=summary.assign(_year=summary["year"].map(lambda y: f"{y}" if en else f"{y}年")),
             subtotals=("_year",),
             count_unit=" rows" if en else "条",

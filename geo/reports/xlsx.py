@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -82,6 +82,14 @@ class Column:
     @property
     def summed(self) -> bool:
         return self.kind in SUMMED
+
+
+def columns_of(
+    spec: Mapping[str, tuple[str, str, str]], lang: str, widths: Mapping[str, float] | None = None
+) -> list[Column]:
+    """Columns from a table spec ``{key: (Chinese header, English header, kind)}`` in ``lang``."""
+    k = 1 if lang == "en" else 0
+    return [Column(key, v[k], v[2], (widths or {}).get(key)) for key, v in spec.items()]  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
