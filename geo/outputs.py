@@ -23,7 +23,7 @@ from geo.progress.store import stage_events
 from geo.reports.candidates import write_candidates
 from geo.reports.layers import write_packages, write_scattered, write_units
 from geo.reports.ledger import write_ledger
-from geo.reports.plan_table import plan_rows, works, write_plan_table, year_table
+from geo.reports.plan_table import plan_rows, works, write_plan_table, write_year_table
 from geo.reports.xlsx import Context, city_name
 from geo.space.batches import Plan
 from geo.stores import Store
@@ -190,9 +190,7 @@ def write_outputs(
     written = write_candidate_lists(out, city=city, analysis=analysis, years=years, lang=lang, context=context)
     written.append(write_units(analysis.units, out / "units.geojson", lang=lang))
     written.append(write_scattered(analysis.scattered, out / "scattered_buildings.csv", lang=lang))
-    years_path = out / "plan_years.csv"
-    year_table(plan.years, lang=lang).to_csv(years_path, index=False, encoding="utf-8-sig")
-    written.append(years_path)
+    written.append(write_year_table(plan.years, out / "plan_years.csv", lang=lang))
     written.append(write_packages(plan.packages, out / "plan_packages.geojson", lang=lang))
     content = works(city.communities, survey=city.survey, profile=analysis.profile, lang=lang)
     rows = plan_rows(analysis.candidates, plan.units, works=content, lang=lang)

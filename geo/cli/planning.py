@@ -85,7 +85,7 @@ def plan_cmd(
     from geo.analysis import analyse, load_city, plan_streets, save_plan
     from geo.outputs import context, data_as_of
     from geo.reports.layers import write_packages, write_units
-    from geo.reports.plan_table import plan_rows, works, write_plan_table, year_table
+    from geo.reports.plan_table import plan_rows, works, write_plan_table, write_year_table, year_table
     from geo.stores import open_store
 
     if not street and not all_streets:
@@ -113,10 +113,10 @@ def plan_cmd(
     version = save_plan(store, name=name, profile=prof.id, params=params, plan=plan)
     console.print(year_table(plan.years, lang=lang).to_string(index=False))
     for w in plan.warnings:
-        err_console.print(f"[yellow]{'note' if lang == 'en' else '注意'}:[/] {w}", soft_wrap=True)
+        err_console.print(f"[yellow]{'Note: ' if lang == 'en' else '注意：'}[/]{w}", soft_wrap=True)
     if output is not None:
         output.mkdir(parents=True, exist_ok=True)
-        year_table(plan.years, lang=lang).to_csv(output / "plan_years.csv", index=False, encoding="utf-8-sig")
+        write_year_table(plan.years, output / "plan_years.csv", lang=lang)
         write_units(plan.units, output / "plan_units.geojson", lang=lang)
         write_packages(plan.packages, output / "plan_packages.geojson", lang=lang)
         rows = plan_rows(

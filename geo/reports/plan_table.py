@@ -73,6 +73,12 @@ def year_table(years: pd.DataFrame, *, lang: str) -> pd.DataFrame:
     return out if lang == "en" else out.rename(columns=YEAR_HEADERS)
 
 
+def write_year_table(years: pd.DataFrame, path: str | Path, *, lang: str) -> Path:
+    """The per-year totals as CSV for Excel (plan_years.csv)."""
+    table = year_table(years, lang=lang)
+    return write_csv(table, list(table.columns), path)
+
+
 def works(communities: pd.DataFrame, *, survey: pd.DataFrame | None, profile: Profile, lang: Lang) -> pd.Series:
     """改造内容 per community id: the deficient items still to do, grouped by the profile's categories in menu
     order (安全工程：消防、安防；功能提升：供水). Communities without survey answers say so."""

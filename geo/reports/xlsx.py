@@ -250,18 +250,20 @@ class Book:
         bold = [self._format(k, bold=True) for k in kinds]
         summed = [i for i, c in enumerate(columns) if c.summed]
         data = frame.reindex(columns=[c.key for c in columns])
+        # one conversion to plain Python rows (blanks as None) instead of a pandas scalar per cell
+        rows = data.astype(object).where(data.notna(), None).to_numpy().tolist()
         groups = [[_group_text(v) for v in frame[k]] for k in subtotals]
         running = [[0] * width for _ in subtotals]
         counts = [0] * len(subtotals)
         grand = [0] * width
         row = HEADER_ROW
         n = len(data)
-        for i, values in enumerate(data.itertuples(index=False, name=None)):
+        for i, values in enumerate(rows):
             _write_row(ws, row, values, plain)
             row += 1
             for k in summed:
                 v = values[k]
-                if v is not None and v is not pd.NA and not (isinstance(v, float) and v != v):
+                if v is not None:
                     grand[k] += v
                     for level in running:
                         level[k] += v

@@ -340,12 +340,14 @@ def _schedule_notes(
             else f"项目包{pid}投资{cost:,}元，超过单年预算（{budget:,}元），单独安排在{year}年"
         )
     elif oversized:
-        shown = ", ".join(o[0] for o in oversized[:5]) + (" …" if len(oversized) > 5 else "")
+        ids = [o[0] for o in oversized[:5]]
+        more = " …" if len(oversized) > 5 else ""
         notes.append(
-            f"{len(oversized)} packages ({shown}) each cost more than a year's budget ({budget:,} yuan) and have a "
-            "year to themselves"
+            f"{len(oversized)} packages ({', '.join(ids)}{more}) each cost more than a year's budget "
+            f"({budget:,} yuan) and have a year to themselves"
             if en
-            else f"{len(oversized)}个项目包（{shown}）投资超过单年预算（{budget:,}元），各自单独安排一年"
+            else f"{len(oversized)}个项目包（{'、'.join(ids)}{more}）投资超过单年预算（{budget:,}元），"
+            "各自单独安排一年"
         )
     if late:
         n = int(packages["communities"].to_numpy()[late].sum())
