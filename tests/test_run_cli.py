@@ -142,6 +142,8 @@ def test_run_on_a_folder_with_chinese_names_writes_every_output_and_they_read_ba
     assert "年度预算 6,000 万元" in text and "计划“楚雄市数据”第1版" in text
     assert "总投资(万元)" in text and "财政补助(万元)" in text  # the year table is not cut at 80 columns
     assert "说明.txt" in text and f"{out}/" in text
+    ignored = next(line for line in lines if line.startswith("未识别为图层"))
+    assert ".dbf" not in ignored and ".shx" not in ignored  # a Shapefile's sidecars travel with it
     assert {"  计划表.xlsx", "  计划表.csv", "  台账.xlsx", "  plan_map.html"} <= set(lines)
     for english in ("Units", "merged", "streets", "communities", "Outputs", "budget"):
         assert english not in text

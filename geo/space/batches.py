@@ -361,12 +361,22 @@ def _schedule_notes(
         span = last - year_from + 1
         total = int(packages["cost_yuan"].sum())
         if span > LONG_PLAN_YEARS:
+            times = (
+                (f" (about {total / budget:.0f} years' budget)" if en else f"（约为{total / budget:.0f}年的预算）")
+                if budget > 0
+                else ""
+            )
             notes.append(
                 f"at {budget:,} yuan a year the plan needs {span} years (to {last}): the budget is far too small "
-                f"for {total:,} yuan of works (about {total / budget:.0f} years' budget)"
+                f"for {total:,} yuan of works{times}"
                 if en
-                else f"按每年预算{budget:,}元，全部实施需要{span}年（至{last}年）：预算远小于总投资{total:,}元"
-                f"（约为{total / budget:.0f}年的预算）"
+                else f"按每年预算{budget:,}元，全部实施需要{span}年（至{last}年）：预算远小于总投资{total:,}元{times}"
+            )
+        elif late:
+            notes.append(
+                f"at {budget:,} yuan a year the plan needs {span} years (to {last})"
+                if en
+                else f"按每年预算{budget:,}元，全部实施需要{span}年（至{last}年）"
             )
     return notes
 
