@@ -116,6 +116,7 @@ def _separate(folder: Path, work: Path) -> dict[str, float]:
 def run(*, sizes: tuple[int, ...] = SIZES) -> dict:
     """Measure every size, print the table and return ``{n: {"run": {...}, "separate": {...}}}``."""
     results: dict[int, dict[str, dict[str, float]]] = {}
+    load_before = os.getloadavg()[0]
     for n in sizes:
         folder = _city_folder(n)
         work = WORK / f"run_{n}"
@@ -124,6 +125,9 @@ def run(*, sizes: tuple[int, ...] = SIZES) -> dict:
         results[n] = {"run": _run(folder, work), "separate": _separate(folder, work)}
         shutil.rmtree(work, ignore_errors=True)
     _print(results)
+    print(
+        f"load average (1 min) before / after: {load_before:.1f} / {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+    )
     return results
 
 
