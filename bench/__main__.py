@@ -22,6 +22,7 @@ BENCHMARKS = [
     ("bench.bench_maps", "Progress-map HTML size and time at 1k / 10k / 50k communities (issue 5)"),
     ("bench.bench_api", "API throughput against tipg and PostgreSQL alone (issue 6)"),
     ("bench.bench_items_sqlite", "Items pages on SQLite with 470,000 buildings against reading the layer (issue 11)"),
+    ("bench.bench_run", "renewal run: raw files to every output at 2,000 and 50,000 compounds (issue 15)"),
     ("bench.load", "Mixed load on loopback: maps, bbox items, candidate lists, edits (issue 7)"),
     ("bench.faults", "PostgreSQL restarted under load (issue 7)"),
 ]

@@ -179,12 +179,21 @@ def street_candidates(analysis: Analysis, street: str) -> gpd.GeoDataFrame:
     """One street's candidate list, ranked within the street (excluded ones last, unranked)."""
     cands = analysis.candidates[analysis.candidates["street"] == street].copy()
     if cands.empty:
-        raise NotFoundError(f"街道“{street}”下没有小区", f"no communities in street {street!r}")
+        raise unknown_streets([street], analysis)
     ranked = cands["rank"].notna()
     order = cands.loc[ranked, "rank"].rank(method="first").astype("Int64")
     cands["rank"] = pd.Series(pd.NA, index=cands.index, dtype="Int64")
     cands.loc[ranked, "rank"] = order
     return cands.sort_values(["rank", "community_id"], na_position="last").reset_index(drop=True)
+
+
+def unknown_streets(names: Sequence[str], analysis: Analysis) -> NotFoundError:
+    """One message for street names that hold no community, listing the streets that do."""
+    known = "、".join(sorted(analysis.candidates["street"].dropna().unique()))
+    return NotFoundError(
+        f"没有街道“{'、'.join(names)}”的小区；可用的街道：{known}",
+        f"no communities in street(s) {', '.join(names)}; streets: {known}",
+    )
 
 
 @dataclass
@@ -216,7 +225,7 @@ def plan_streets(
     if streets is not None:
         unknown = [s for s in streets if s not in set(analysis.candidates["street"].dropna())]
         if unknown:
-            raise NotFoundError(f"没有这些街道：{'、'.join(unknown)}", f"no such street(s): {', '.join(unknown)}")
+            raise unknown_streets(unknown, analysis)
         units = units[units["street"].isin(streets)]
     targets = None if count_per_year else [(t.years, t.communities) for t in analysis.profile.targets]
     return plan_street(

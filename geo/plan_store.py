@@ -37,6 +37,27 @@ class SavedPlan:
     created_at: dt.datetime | None
     result: dict[str, Any]
 
+    @property
+    def units(self) -> pd.DataFrame:
+        """The plan's units without geometry: ``unit_id``, ``street``, ``members``, ``package_id``, ``year``, …"""
+        columns = ["unit_id", "street", "members", "package_id", "year"]
+        return pd.DataFrame(self.result.get("units") or [], columns=None if self.result.get("units") else columns)
+
+    @property
+    def years(self) -> pd.DataFrame:
+        """The plan's yearly totals."""
+        return pd.DataFrame(self.result.get("years") or [])
+
+    @property
+    def warnings(self) -> list[str]:
+        return list(self.result.get("warnings") or [])
+
+    def label(self, lang: str = "zh") -> str:
+        """A short name of the plan: name, version and number."""
+        if lang == "en":
+            return f"saved plan {self.name!r} version {self.version} (id {self.plan_id})"
+        return f"已保存的计划“{self.name}”第{self.version}版（编号{self.plan_id}）"
+
     def describe(self, lang: str = "zh") -> str:
         """One line naming the plan for a map's subtitle: name, version, number, date, years and budget."""
         years = [int(r["year"]) for r in self.result.get("years", []) if r.get("year") is not None]
@@ -87,6 +108,15 @@ def find_plan(store: Store, *, profile: str | None = None, plan_id: int | None =
             f"no plan number {plan_id} (renewal plan prints the number of the plan it saves)",
         )
     return None if row is None else _saved(row)
+
+
+def plan_years(units: pd.DataFrame | None) -> pd.Series:
+    """Community id → plan year, from a plan's units (``members``, ``year``)."""
+    if units is None or units.empty:
+        return pd.Series(dtype="Int64")
+    members = units[["members", "year"]].explode("members").dropna(subset=["members"])
+    years = pd.to_numeric(members["year"], errors="coerce").astype("Int64")
+    return pd.Series(years.to_numpy(), index=members["members"].astype(str).to_numpy()).dropna()
 
 
 def _unit_outlines(units: pd.DataFrame, analysis: Analysis) -> np.ndarray:

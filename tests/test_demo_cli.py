@@ -44,7 +44,8 @@ def test_demo_writes_every_output_and_is_safe_to_rerun(in_tmp: Path) -> None:
     street_files = sorted((in_tmp / "out" / "candidates").glob("*.geojson"))
     assert len(street_files) == 4
     units = gpd.read_file(in_tmp / "out" / "units.geojson")
-    assert first.merged_units > 0 and (units["n_members"] > 1).sum() == first.merged_units
+    assert first.merged_units > 0 and (units["小区数"] > 1).sum() == first.merged_units
+    assert set(units["达到物业管理规模"]) <= {"是", "否"}
     years = pd.read_csv(in_tmp / "out" / "plan_years.csv")
     assert years["年度"].min() == 2026
 
@@ -60,9 +61,9 @@ def test_demo_urban_village_communities_are_excluded_with_the_zone_named(in_tmp:
     assert len(inside) >= 3
     rows = cands[cands["小区编号"].isin(inside)]
     assert len(rows) == len(inside)
-    assert (rows["认定结果"] == "excluded").all()
+    assert (rows["认定结果"] == "不纳入").all()
     assert rows["认定理由"].str.contains(village["name"]).all()
-    assert rows["排序"].isna().all()
+    assert rows["全市排序"].isna().all() and rows["评分"].isna().all()
 
 
 def test_cli_import_bad_file_exits_nonzero_naming_row_and_writes_nothing(in_tmp: Path) -> None:

@@ -120,9 +120,9 @@ def test_cli_plan_marks_conditional_compounds_and_can_leave_them_out(
         assert "其中有条件纳入" in result.output
         years = pd.read_csv(out / "plan_years.csv", encoding="utf-8-sig")
         assert years.set_index("年度").loc[2026, ["小区数", "其中有条件纳入"]].tolist() == [16, 3]
-        units = gpd.read_file(out / "plan_units.geojson").set_index("unit_id")
-        assert units["conditional"].astype(bool).to_dict() == {u: u.startswith("U-Y") for u in units.index}
-        assert units.loc["U-W1", "shortfall_households"] == 219
+        units = gpd.read_file(out / "plan_units.geojson").set_index("改造单元")  # Chinese names and values
+        assert units["含有条件纳入小区"].to_dict() == {u: "是" if u.startswith("U-Y") else "否" for u in units.index}
+        assert units.loc["U-W1", "距物业管理规模差（户）"] == 219
         # The candidate list XLSX shows them as 有条件纳入, each in its unit.
         xlsx = tmp_path / "玉城街道.xlsx"
         result = runner.invoke(
@@ -131,8 +131,8 @@ def test_cli_plan_marks_conditional_compounds_and_can_leave_them_out(
         )
         assert result.exit_code == 0, result.output
         sheet = load_workbook(xlsx).worksheets[0]
-        header = [c.value for c in sheet[1]]
-        rows = {r[0]: dict(zip(header, r, strict=True)) for r in sheet.iter_rows(min_row=2, values_only=True)}
+        header = [c.value for c in sheet[3]]  # a title, the heading line, then the header
+        rows = {r[0]: dict(zip(header, r, strict=True)) for r in sheet.iter_rows(min_row=4, values_only=True)}
         assert rows["Y0"]["认定结果"] == "有条件纳入" and rows["Y0"]["连片单元"] == "U-Y0"
         assert "差219户" in rows["W1"]["认定理由"]
 

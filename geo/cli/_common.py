@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
@@ -104,13 +105,27 @@ def user_name() -> str:
         return "cli"
 
 
-def resolve_profile(profile: str | None, profile_file: Path | None = None):  # noqa: ANN202 - a Profile, lazily
-    """The profile a command runs under: ``--profile-file`` (a YAML file, named on purpose), else ``--profile`` or
-    ``RENEWAL_PROFILE`` (a registry id, never read as a path)."""
+def resolve_profile(profile: str | None, profile_file: Path | None = None, *, lang: str | None = None):  # noqa: ANN202 - a Profile, imported lazily
+    """The profile a command runs under: ``--profile-file`` (a YAML file, named on purpose), else ``--profile``,
+    else the one in force (``RENEWAL_PROFILE``, default national-2020, a registry id never read as a path); a
+    fallback is said on stderr, so nobody reads a list made under a policy they did not choose."""
     from geo.policy.profiles import load_profile, load_profile_file
 
     if profile_file is not None:
         if profile is not None:
             raise RenewalError("--profile 与 --profile-file 只能二选一", "give --profile or --profile-file, not both")
         return load_profile_file(profile_file)
-    return load_profile(profile or policy_settings().profile)
+    if profile:
+        return load_profile(profile)
+    settings = policy_settings()
+    loaded = load_profile(settings.profile)
+    source = (
+        "RENEWAL_PROFILE"
+        if "RENEWAL_PROFILE" in os.environ
+        else ("default" if (lang or settings.lang) == "en" else "默认")
+    )
+    if (lang or settings.lang) == "en":
+        err_console.print(f"No --profile given: using {loaded.id} ({loaded.name.en}; {source})", soft_wrap=True)
+    else:
+        err_console.print(f"未指定 --profile，使用政策配置 {loaded.id}（{loaded.name.zh}；{source}）", soft_wrap=True)
+    return loaded

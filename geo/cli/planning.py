@@ -23,10 +23,13 @@ def demo_cmd(
     profile: ProfileOpt = None,
     lang: Lang = "zh",
 ) -> None:
-    """示例城市全流程（默认楚雄政策）/ Run the whole job on the sample city (embedded store; Chuxiong policy)."""
+    """示例城市全流程（renewal run 示例城市；默认楚雄政策）/ `renewal run` on the sample city (its own store)."""
+    from geo.cli.run import print_summary, progress_display
     from geo.demo import run_demo
 
-    run_demo(out=out, lang=lang, profile_id=profile, console=console)
+    with progress_display(lang) as progress:
+        result = run_demo(out=out, lang=lang, profile_id=profile, progress=progress)
+    print_summary(console, result, lang=lang)
 
 
 @friendly
@@ -38,24 +41,33 @@ def candidates_cmd(
     output: Annotated[Path | None, typer.Option("--output", help="输出文件（默认打印 JSON）/ output file")] = None,
     lang: Lang = "zh",
 ) -> None:
-    """街道候选清单（排序，含原因、评分、资金）/ Ranked candidate list of a street."""
+    """街道候选清单（街道内排序，含原因、评分、资金、计划年度）/ Ranked candidate list of a street."""
     import json
 
     from geo.analysis import analyse, load_city, street_candidates
-    from geo.reports.candidates import write_candidates
+    from geo.outputs import context, data_as_of
+    from geo.plan_store import find_plan, plan_years
+    from geo.reports.candidates import records, write_candidates
     from geo.stores import open_store
 
-    prof = resolve_profile(profile, profile_file)
-    analysis = analyse(load_city(open_store()), profile=prof, lang=lang)
+    if output is None and fmt != "json":
+        raise typer.BadParameter("--output is required for csv/xlsx/geojson")
+    prof = resolve_profile(profile, profile_file, lang=lang)
+    store = open_store()
+    city = load_city(store)
+    analysis = analyse(city, profile=prof, lang=lang)
     cands = street_candidates(analysis, street)
+    saved = find_plan(store, profile=prof.id)
+    if saved is not None:
+        cands["plan_year"] = cands["community_id"].map(plan_years(saved.units)).astype("Int64")
+        err_console.print(
+            ("plan years from " if lang == "en" else "计划年度取自") + saved.label(lang), soft_wrap=True
+        )
     if output is None:
-        if fmt != "json":
-            raise typer.BadParameter("--output is required for csv/xlsx/geojson")
-        from geo.reports.candidates import _records
-
-        sys.stdout.write(json.dumps(_records(cands), ensure_ascii=False, indent=2, default=str) + "\n")
+        sys.stdout.write(json.dumps(records(cands), ensure_ascii=False, indent=2, default=str) + "\n")
         return
-    write_candidates(cands, output, format=fmt, profile=prof, lang=lang)
+    ctx = context(city, prof, lang=lang, data_as_of=data_as_of(store))
+    write_candidates(cands, output, format=fmt, profile=prof, lang=lang, rank_scope="street", context=ctx)
     console.print(f"{len(cands)} → {output}")
 
 
@@ -86,15 +98,17 @@ def plan_cmd(
     share where it sets one; ``--no-include-conditional`` plans eligible communities only.
     """
     from geo.analysis import analyse, load_city, plan_streets, save_plan
-    from geo.demo import year_table
-    from geo.io.cells import csv_frame
+    from geo.outputs import context, data_as_of
+    from geo.reports.layers import write_packages, write_units
+    from geo.reports.plan_table import plan_rows, works, write_plan_table, write_year_table, year_table
     from geo.stores import open_store
 
     if not street and not all_streets:
         raise typer.BadParameter("give --street NAME or --all")
-    prof = resolve_profile(profile, profile_file)
+    prof = resolve_profile(profile, profile_file, lang=lang)
     store = open_store()
-    analysis = analyse(load_city(store), profile=prof, lang=lang, include_conditional=include_conditional)
+    city = load_city(store)
+    analysis = analyse(city, profile=prof, lang=lang, include_conditional=include_conditional)
     counts = None
     if count_per_year is not None:
         counts = {year_from + i: count_per_year for i in range(50)}
@@ -115,16 +129,25 @@ def plan_cmd(
     version = save_plan(store, name=name, profile=prof.id, params=params, plan=plan)
     console.print(year_table(plan.years, lang=lang).to_string(index=False))
     for w in plan.warnings:
-        err_console.print(f"[yellow]注意 / note:[/] {w}")
+        err_console.print(f"[yellow]{'Note: ' if lang == 'en' else '注意：'}[/]{w}", soft_wrap=True)
     if output is not None:
         output.mkdir(parents=True, exist_ok=True)
-        csv_frame(year_table(plan.years, lang=lang)).to_csv(
-            output / "plan_years.csv", index=False, encoding="utf-8-sig"
+        write_year_table(plan.years, output / "plan_years.csv", lang=lang)
+        write_units(plan.units, output / "plan_units.geojson", lang=lang)
+        write_packages(plan.packages, output / "plan_packages.geojson", lang=lang)
+        rows = plan_rows(
+            analysis.candidates,
+            plan.units,
+            works=works(city.communities, survey=city.survey, profile=prof, lang=lang),
+            lang=lang,
         )
-        for key, frame in (("units", plan.units), ("packages", plan.packages)):
-            list_col = "members" if key == "units" else "units"
-            frame.assign(**{list_col: frame[list_col].map(lambda m: ",".join(map(str, m)))}).to_crs(4326).to_file(
-                output / f"plan_{key}.geojson", driver="GeoJSON"
-            )
+        table = "plan_table" if lang == "en" else "计划表"
+        write_plan_table(
+            rows,
+            xlsx=output / f"{table}.xlsx",
+            csv=output / f"{table}.csv",
+            context=context(city, prof, lang=lang, data_as_of=data_as_of(store)),
+            lang=lang,
+        )
         console.print(f"→ {output}")
-    console.print(f"plan {name} v{version}")
+    console.print(f"plan {name} v{version}" if lang == "en" else f"计划 {name} 第{version}版")

@@ -23,7 +23,43 @@ def serve_cmd(
     """启动 HTTP 服务（OGC API – Features、规划、进度、地图）/ Start the HTTP API."""
     import uvicorn
 
+    _announce(host, port)
     uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info")
+
+
+def _announce(host: str, port: int) -> None:
+    """Say which store is served and where, before uvicorn's own log; an empty store is said to be empty."""
+    from sqlalchemy.engine import make_url
+
+    from geo.stores import open_store
+
+    store = open_store()
+    try:
+        url = make_url(str(store.engine.url)).render_as_string(hide_password=True)
+        counts = store.counts()
+    finally:
+        store.dispose()
+    shown = f"[{host}]" if ":" in host else host
+    base = f"http://{shown}:{port}"
+    err_console.print(f"数据库 / store: {url}", soft_wrap=True, highlight=False)
+    if not counts.get("communities"):
+        err_console.print(
+            "[yellow]数据库中没有小区：请先 renewal import communities FILE 或 renewal run DIR"
+            "（示例数据：RENEWAL_DATABASE_URL=sqlite:///var/demo.sqlite，先运行 renewal demo）[/]\n"
+            "[yellow]The store holds no communities: import some (renewal import / renewal run DIR), or serve the "
+            "demo store (RENEWAL_DATABASE_URL=sqlite:///var/demo.sqlite after renewal demo)[/]",
+            soft_wrap=True,
+        )
+    else:
+        err_console.print("数据 / data: " + ", ".join(f"{k} {v}" for k, v in counts.items() if v), soft_wrap=True)
+    for path, what in (
+        ("/", "OGC API – Features（QGIS / GDAL）"),
+        ("/docs", "API 文档 / API docs"),
+        ("/edit", "编辑页面 / editing page"),
+        ("/maps/plan.html", "规划图 / plan map"),
+        ("/maps/progress.html", "进度图 / progress map"),
+    ):
+        err_console.print(f"  {base}{path}  {what}", soft_wrap=True, highlight=False)
 
 
 @user_app.command("add")

@@ -152,5 +152,11 @@ def stage_import(
     from geo.progress.store import import_ledger
     from geo.stores import open_store
 
-    events = import_ledger(open_store(), path, profile=resolve_profile(profile, profile_file), actor=actor)
-    console.print(f"{len(events)} events")
+    skipped: list[int] = []
+    events = import_ledger(
+        open_store(), path, profile=resolve_profile(profile, profile_file), actor=actor, skipped=skipped
+    )
+    console.print(
+        f"已记录 {len(events)} 条，已有记录跳过 {len(skipped)} 行 / "
+        f"{len(events)} recorded, {len(skipped)} already recorded"
+    )

@@ -14,6 +14,8 @@ Numbers, booleans, dates and empty cells pass through unchanged: ``-5`` stays th
 
 from __future__ import annotations
 
+import datetime as dt
+import math
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -22,6 +24,20 @@ from openpyxl.cell import Cell
 
 #: First characters that make a spreadsheet read text as a formula (OWASP "CSV Injection").
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def plain(value: Any) -> Any:
+    """A cell's value as plain Python: NA/NaN → None, numpy and pandas scalars → their Python value.
+
+    Writers call it before escaping (`csv_cell`) or before choosing a typed XLSX write.
+    """
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if isinstance(value, str | bool | int | float | dt.date):
+        return value
+    if hasattr(value, "item"):  # numpy / pandas scalars
+        return plain(value.item())
+    return str(value)
 
 
 def is_formula_like(value: Any) -> bool:
@@ -74,6 +90,7 @@ __all__ = [
     "csv_frame",
     "csv_rows",
     "is_formula_like",
+    "plain",
     "xlsx_cell",
     "xlsx_row",
 ]

@@ -45,6 +45,7 @@ from sqlalchemy import Connection, delete, select
 
 from geo.errors import DataError
 from geo.io.normalise import raise_row_errors
+from geo.progress.dates import parse_date
 
 if TYPE_CHECKING:
     from geo.stores import Store
@@ -87,7 +88,6 @@ _HEADERS = {
     "年度": "year",
     "year": "year",
 }
-_DATE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[ T]00:00(?::00)?)?$")
 _BUNDLED_NAMES = {h.value: h.chinese for h in chinese_calendar.Holiday}
 
 
@@ -303,8 +303,8 @@ def parse_holiday_table(raw: pd.DataFrame, *, source: str) -> list[CalendarDay]:
 def _row_days(
     row: object, rec: pd.Series, errors: list[tuple[object, str, str]], seen: dict[dt.date, object]
 ) -> list[CalendarDay]:
-    first = parse_date(rec.get("date"))
-    last = parse_date(rec.get("end")) if _text(rec.get("end")) else first
+    first = _day(rec.get("date"))
+    last = _day(rec.get("end")) if _text(rec.get("end")) else first
     kind = _KIND_WORDS.get((_text(rec.get("kind")) or "").lower())
     name, source = _text(rec.get("name")), _text(rec.get("source"))
     problems: list[tuple[str, str]] = []
@@ -388,18 +388,10 @@ def _incomplete(days: Sequence[CalendarDay]) -> list[str]:
     return out
 
 
-def parse_date(value: object) -> dt.date | None:
-    """A date as Chinese spreadsheets write it: ISO, ``2027/2/5``, ``2027.02.05``, ``2027年2月5日``, a date cell."""
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    text = _text(value)
-    match = _DATE.match(text or "")
-    if match is None:
-        return None
+def _day(value: object) -> dt.date | None:
+    """A holiday file's date cell (:func:`geo.progress.dates.parse_date`), None when blank or unreadable."""
     try:
-        return dt.date(*(int(g) for g in match.groups()))
+        return parse_date(value)
     except ValueError:
         return None
 

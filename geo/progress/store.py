@@ -9,6 +9,7 @@ clerks cannot both record a move that only one of them may make.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from geo.io.normalise import text_problem
 from geo.model import INT_LIMIT
 from geo.policy.profiles import Profile, load_profile
 from geo.progress.calendar import load_calendar
+from geo.progress.dates import parse_date
 from geo.progress.rules import Evidence, check_stage, effective_events, stage_code
 from geo.stores import Store
 
@@ -263,20 +265,25 @@ def current_stages(store: Store) -> pd.DataFrame:
     return out
 
 
+def stage_events(store: Store) -> list[dict[str, Any]]:
+    """Every stage event of the store (corrections included), in recording order: the ledger's input."""
+    table = store.tables["stage_events"]
+    with store.engine.connect() as conn:
+        rows = conn.execute(select(table).order_by(table.c.event_id)).mappings().all()
+    return [_event_dict(r) for r in rows]
+
+
 # --- ledger (台账) import ----------------------------------------------------------------------------------------
 
 
 def _cell_date(value: Any, header: str) -> dt.date | None:
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
     try:
-        return dt.date.fromisoformat(str(value).strip())
+        return parse_date(value)
     except ValueError as exc:
-        raise DataError(f"{header}“{value}”不是日期（YYYY-MM-DD）", f"{header} {value!r} is not a date") from exc
+        raise DataError(
+            f"{header}“{value}”不是日期（可写作 2026-11-01、2026年11月1日、2026/11/1 或 2026.11.01）",
+            f"{header} {value!r} is not a date (write 2026-11-01, 2026年11月1日, 2026/11/1 or 2026.11.01)",
+        ) from exc
 
 
 def _cell_int(value: Any, header: str) -> int | None:
@@ -306,15 +313,32 @@ def _cell_text(value: Any, header: str) -> str | None:
     return text
 
 
+#: Sheets a ledger's stage records may be on (the exported ledger's 阶段记录), before falling back to the first.
+LEDGER_SHEETS = ("阶段记录", "Stage records")
+_HEADER_SEARCH_ROWS = 10
+_ID_HEADERS = {"小区编号", "community_id"}
+
+
 def _ledger_rows(path: Path) -> tuple[list[str], list[tuple[int, dict[str, Any]]]]:
-    """Header fields and (Excel row number, {field: value}) of the first sheet; blank rows skipped."""
+    """Header fields and (Excel row number, {field: value}) of the stage records; blank rows skipped.
+
+    The records are on the sheet named in :data:`LEDGER_SHEETS` (an exported ledger) or else the first sheet;
+    their header is the first of the top rows that names 小区编号 (title rows above it are skipped).
+    """
     try:
         book = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for a file that is not an XLSX workbook
         raise DataError(f"无法读取台账 {path.name}：{exc}", f"cannot read ledger {path.name}: {exc}") from exc
     try:
-        rows = book.worksheets[0].iter_rows(values_only=True)
-        header = next(rows, None) or ()
+        sheet = next((book[n] for n in LEDGER_SHEETS if n in book.sheetnames), book.worksheets[0])
+        rows = sheet.iter_rows(values_only=True)
+        top = list(itertools.islice(rows, _HEADER_SEARCH_ROWS))
+        at = next(
+            (i for i, values in enumerate(top) if {str(v).strip() for v in values if v is not None} & _ID_HEADERS), 0
+        )
+        header: tuple[Any, ...] = top[at] if top else ()
+        number = at + 1
+        rows = itertools.chain(top[at + 1 :], rows)
         names = [str(h).strip() if h is not None else "" for h in header]
         fields = [LEDGER_HEADERS.get(n, n) for n in names]
         unknown = [n for n, f in zip(names, fields, strict=True) if n and f not in LEDGER_HEADERS.values()]
@@ -331,10 +355,10 @@ def _ledger_rows(path: Path) -> tuple[list[str], list[tuple[int, dict[str, Any]]
                 f"ledger {path.name} lacks required columns: {', '.join(missing)}",
             )
         out = []
-        for number, values in enumerate(rows, start=2):
+        for row_number, values in enumerate(rows, start=number + 1):
             if all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
                 continue
-            out.append((number, {f: v for f, v in zip(fields, values, strict=False) if f}))
+            out.append((row_number, {f: v for f, v in zip(fields, values, strict=False) if f}))
         return fields, out
     finally:
         book.close()
@@ -368,13 +392,22 @@ def _parse_ledger_row(raw: Mapping[str, Any], profile: Profile) -> dict[str, Any
     }
 
 
-def import_ledger(store: Store, path: Path, *, profile: Profile | str, actor: str) -> list[dict[str, Any]]:
-    """Record every row of a progress ledger (台账, XLSX), all or nothing.
+def import_ledger(
+    store: Store, path: Path, *, profile: Profile | str, actor: str, skipped: list[int] | None = None
+) -> list[dict[str, Any]]:
+    """Record every new row of a progress ledger (台账, XLSX), all or nothing.
 
-    The first sheet has Chinese headers (小区编号, 阶段, 日期, 同意户数, 总户数, 同意面积, 总面积, 公示开始, 公示结束,
-    已筹资金, 应筹资金, optional 备注) or their English field names; 阶段 is a stage code or its Chinese name. Rows
-    are checked in order, each against the stored history plus the rows above it, exactly as
-    :func:`record_stage` checks one.
+    The stage records (the sheet 阶段记录 of an exported ledger, else the first sheet, below any title rows) have
+    Chinese headers (小区编号, 阶段, 日期, 同意户数, 总户数, 同意面积, 总面积, 公示开始, 公示结束, 已筹资金, 应筹资金,
+    optional 备注) or their English field names; 阶段 is a stage code or its Chinese name; dates may be written as
+    Chinese spreadsheets do (2026年11月1日, 2026/11/1, 2026.11.01, date cells). A row whose stage and date are
+    already recorded for the community (a ledger exported and read back) is skipped; the others are checked in
+    order, each against the stored history plus the rows above it, exactly as :func:`record_stage` checks one.
+
+    Parameters
+    ----------
+    skipped
+        When given, receives the spreadsheet row numbers of the rows already recorded.
 
     Returns
     -------
@@ -403,6 +436,10 @@ def import_ledger(store: Store, path: Path, *, profile: Profile | str, actor: st
                 if cid not in communities:
                     communities[cid] = _community(store, conn, cid, lock=True)
                     histories[cid] = _history(store, conn, cid)
+                if _already_recorded(histories[cid], parsed):
+                    if skipped is not None:
+                        skipped.append(number)
+                    continue
                 event = _check_and_insert(
                     store,
                     conn,
@@ -426,6 +463,11 @@ def import_ledger(store: Store, path: Path, *, profile: Profile | str, actor: st
         if problems:
             raise _ledger_error(path, problems)
     return recorded
+
+
+def _already_recorded(history: Sequence[Mapping[str, Any]], parsed: Mapping[str, Any]) -> bool:
+    day = parsed["date"].isoformat()
+    return any(e["stage"] == parsed["stage"] and e["date"] == day for e in effective_events(history))
 
 
 def _ledger_error(path: Path, problems: Sequence[tuple[int, str, str]]) -> DataError:

@@ -1,4 +1,6 @@
-"""Files handed to people: candidate lists and other reports written from analysis results.
+"""Files handed to people: candidate lists, the plan table (计划表), the progress ledger (台账) and the plan's GIS
+layers, written from analysis results in one language. ``xlsx`` is the one look of every workbook, ``cells`` the
+one function every spreadsheet cell goes through, ``labels`` the words for coded values.
 
-Reports import ``policy`` and ``space``; nothing below imports a report.
+Reports import ``policy``, ``space`` and ``progress``; nothing below imports a report.
 """

@@ -1,8 +1,14 @@
-"""Writing candidate lists: JSON, CSV (UTF-8 with BOM for Excel), XLSX (with a rules sheet) and GeoJSON."""
+"""Candidate lists for people: JSON (the contract's records), CSV (UTF-8 with BOM for Excel), XLSX (printable,
+with a sheet explaining scoring and rules) and GeoJSON.
+
+CSV, XLSX and GeoJSON are written in one language: Chinese headers and values (符合条件, 是/否, Chinese rule sources)
+by default, English with ``lang="en"``. ``rank`` means one thing per file, said in its header: the rank in the
+street (a street's list) or in the city (the list of every street). Excluded compounds have no score and no rank:
+those cells are blank, not 0. A ``plan_year`` column, when the caller adds one, shows as 计划年度.
+"""
 
 from __future__ import annotations
 
-import csv
 import json
 import math
 from pathlib import Path
@@ -10,17 +16,16 @@ from typing import Any, Literal
 
 import geopandas as gpd
 import pandas as pd
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font
-from openpyxl.utils import get_column_letter
 
 from geo.errors import DataError
-from geo.io.cells import csv_rows, xlsx_row
-from geo.model import ZONE_KINDS
 from geo.policy.candidates import CANDIDATE_FIELDS
 from geo.policy.profiles import Lang, Profile
+from geo.reports.csvfile import write_csv
+from geo.reports.labels import STATUS, reason_kind, source_text, words, zone_kind
+from geo.reports.xlsx import Book, Column, Context
 
 Format = Literal["json", "csv", "xlsx", "geojson"]
+RankScope = Literal["street", "city"]
 
 HEADERS: dict[str, tuple[str, str]] = {
     "community_id": ("小区编号", "Community ID"),
@@ -36,15 +41,31 @@ HEADERS: dict[str, tuple[str, str]] = {
     "score_breakdown": ("评分构成", "Score breakdown"),
     "rank": ("排序", "Rank"),
     "unit_id": ("连片单元", "Merged unit"),
+    "plan_year": ("计划年度", "Plan year"),
     "cost_yuan": ("改造费用（元）", "Cost (yuan)"),
+    "cost_wan": ("改造费用（万元）", "Cost (10,000 yuan)"),
     "residents_yuan": ("居民出资（元）", "Residents (yuan)"),
     "subsidy_yuan": ("财政补助（元）", "Subsidy (yuan)"),
 }
-STATUS: dict[str, tuple[str, str]] = {
-    "eligible": ("符合条件", "eligible"),
-    "conditional": ("有条件纳入", "conditional"),
-    "excluded": ("不纳入", "excluded"),
+RANK_HEADERS: dict[str, tuple[str, str]] = {
+    "street": ("街道内排序", "Rank in street"),
+    "city": ("全市排序", "Rank in city"),
 }
+KINDS: dict[str, str] = {
+    "year_built": "year",
+    "households": "count",
+    "floor_area_m2": "area",
+    "reasons": "wrap",
+    "score": "score",
+    "score_breakdown": "wrap",
+    "rank": "int",
+    "plan_year": "year",
+    "cost_yuan": "yuan",
+    "cost_wan": "wan",
+    "residents_yuan": "yuan",
+    "subsidy_yuan": "yuan",
+}
+WIDTHS: dict[str, float] = {"name": 22, "reasons": 70, "score_breakdown": 36, "street": 12, "neighbourhood": 12}
 FACTORS: dict[str, tuple[str, str, str, str]] = {
     "deficiencies": (
         "设施缺项",
@@ -89,15 +110,30 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _records(gdf: gpd.GeoDataFrame) -> list[dict[str, Any]]:
-    return [{f: _plain(row[f]) for f in CANDIDATE_FIELDS} for _, row in gdf.iterrows()]
+def _fields(gdf: pd.DataFrame) -> list[str]:
+    """The contract's fields, with ``plan_year`` after ``unit_id`` when the frame has one."""
+    fields = list(CANDIDATE_FIELDS)
+    if "plan_year" in gdf.columns:
+        fields.insert(fields.index("unit_id") + 1, "plan_year")
+    return fields
 
 
-def _reasons_text(reasons: Any, lang: Lang) -> str:
+def records(gdf: pd.DataFrame) -> list[dict[str, Any]]:
+    """The contract's candidate records (JSON-ready), plus ``plan_year`` when present."""
+    fields = _fields(gdf)
+    columns = {f: gdf[f].tolist() for f in fields}
+    return [{f: _plain(columns[f][i]) for f in fields} for i in range(len(gdf))]
+
+
+def reasons_text(reasons: Any, lang: Lang) -> str:
+    """Numbered reasons, each with its source in ``lang``."""
     if not isinstance(reasons, list):
         return ""
+    en = lang == "en"
     return "\n".join(
-        f"{i}. {r['text']}（{r['source']}）" if lang == "zh" else f"{i}. {r['text']} ({r['source']})"
+        f"{i}. {r['text']} ({source_text(r['source'], lang)})"
+        if en
+        else f"{i}. {r['text']}（{source_text(r['source'], lang)}）"
         for i, r in enumerate(reasons, 1)
     )
 
@@ -109,24 +145,44 @@ def _breakdown_text(breakdown: Any, lang: Lang) -> str:
     return ("；" if lang == "zh" else "; ").join(f"{FACTORS.get(f, (f, f))[k]} {p:g}" for f, p in breakdown.items())
 
 
-def _table(gdf: gpd.GeoDataFrame, lang: Lang, *, translate_status: bool) -> tuple[list[str], list[list[Any]]]:
-    k = 0 if lang == "zh" else 1
-    header = [HEADERS[f][k] for f in CANDIDATE_FIELDS]
-    rows = []
-    for rec in _records(gdf):
-        rec["reasons"] = _reasons_text(rec["reasons"], lang)
-        rec["score_breakdown"] = _breakdown_text(rec["score_breakdown"], lang)
-        if translate_status and rec["status"] in STATUS:
-            rec["status"] = STATUS[rec["status"]][k]
-        rows.append([rec[f] for f in CANDIDATE_FIELDS])
-    return header, rows
+def display_frame(gdf: pd.DataFrame, lang: Lang, *, with_wan: bool = False) -> pd.DataFrame:
+    """The list as people read it: statuses and reasons in ``lang``, blank score and rank for excluded rows."""
+    fields = _fields(gdf)
+    out = pd.DataFrame({f: gdf[f].to_numpy() for f in fields}, index=range(len(gdf)))
+    excluded = (out["status"] == "excluded").to_numpy()
+    out["score"] = out["score"].astype(object).where(~excluded, None)
+    out["rank"] = out["rank"].astype(object).where(out["rank"].notna(), None)
+    out["status"] = words(STATUS, out["status"], lang)
+    out["reasons"] = [reasons_text(r, lang) for r in out["reasons"]]
+    out["score_breakdown"] = [_breakdown_text(b, lang) for b in out["score_breakdown"]]
+    if with_wan:
+        cost = pd.to_numeric(out["cost_yuan"], errors="coerce")
+        out.insert(out.columns.get_loc("cost_yuan") + 1, "cost_wan", cost / 10_000)
+    return out
 
 
-def _rules_rows(gdf: gpd.GeoDataFrame, profile: Profile, lang: Lang) -> list[list[Any]]:
+def headers(columns: list[str], lang: Lang, rank_scope: RankScope) -> list[str]:
+    k = 1 if lang == "en" else 0
+    table = {**HEADERS, "rank": RANK_HEADERS[rank_scope]}
+    return [table[c][k] for c in columns]
+
+
+def _rules_rows(gdf: pd.DataFrame, profile: Profile, lang: Lang) -> list[list[Any]]:
     en = lang == "en"
     k = 1 if en else 0
-    rows: list[list[Any]] = [[f"{profile.name.get(lang)} ({profile.id})", profile.document, "", ""]]
-    rows.append(["Scoring weights" if en else "评分权重", "", "", profile.scoring.source])
+
+    def src(s: str | None) -> str:
+        return source_text(s, lang)
+
+    rows: list[list[Any]] = [
+        [
+            f"{profile.name.get(lang)} ({profile.id})" if en else f"{profile.name.zh}（{profile.id}）",
+            profile.document,
+            "",
+            "",
+        ]
+    ]
+    rows.append(["Scoring weights" if en else "评分权重", "", "", src(profile.scoring.source)])
     for factor, weight in profile.scoring.weights.items():
         _zh, _en, zh_desc, en_desc = FACTORS[factor]
         rows.append([FACTORS[factor][k], weight, en_desc if en else zh_desc, ""])
@@ -137,7 +193,7 @@ def _rules_rows(gdf: gpd.GeoDataFrame, profile: Profile, lang: Lang) -> list[lis
                 (f"Category weight: {cat.en}" if en else f"类别权重：{cat.zh}"),
                 w,
                 "points per deficient item" if en else "每个缺项的分值",
-                cat.source,
+                src(cat.source),
             ]
         )
     sc = profile.scoring
@@ -145,43 +201,42 @@ def _rules_rows(gdf: gpd.GeoDataFrame, profile: Profile, lang: Lang) -> list[lis
     rows.append(["Households for full points" if en else "户数满分", sc.households_full, "", ""])
     rows.append(["", "", "", ""])
     rows.append(["Rules" if en else "规则", "", "", ""])
-    rows.append(["Cutoff" if en else "认定年限", profile.cutoff.describe(lang), "", profile.cutoff.source])
+    rows.append(["Cutoff" if en else "认定年限", profile.cutoff.describe(lang), "", src(profile.cutoff.source)])
     ex = profile.exclusions
     share = f"{float(ex.zone_overlap_share) * 100:g}%"
     for z in ex.zones:
         rows.append(
             [
                 ("Excluded zone" if en else "排除片区"),
-                z.kind if en else ZONE_KINDS[z.kind],
+                zone_kind(z.kind, lang),
                 (f"more than {share} of the area" if en else f"重叠面积超过{share}"),
-                z.source,
+                src(z.source),
             ]
         )
+    rows.append(["Zone overlap share" if en else "片区重叠比例", share, "", src(ex.zone_overlap_source)])
     if ex.safety_grades:
         rows.append(
-            ["Dangerous buildings" if en else "危房", "/".join(ex.safety_grades.grades), "", ex.safety_grades.source]
+            [
+                "Dangerous buildings" if en else "危房",
+                "/".join(ex.safety_grades.grades),
+                "",
+                src(ex.safety_grades.source),
+            ]
         )
     if ex.hollow_core_slab:
-        rows.append(["Hollow-core slab" if en else "多孔板", "", "", ex.hollow_core_slab.source])
+        rows.append(["Hollow-core slab" if en else "多孔板", "", "", src(ex.hollow_core_slab.source)])
     if ex.already_renovated:
         rows.append(
             [
                 "Already renovated" if en else "已改造项目",
                 "no credit" if en else "不计分",
                 "",
-                ex.already_renovated.source,
+                src(ex.already_renovated.source),
             ]
         )
     for ext in profile.extensions:
-        rows.append(["Extension" if en else "放宽条件", ext.code, ext.text.get(lang), ext.source])
-    rows.append(
-        [
-            "Funding" if en else "资金分担",
-            profile.funding.kind,
-            profile.funding.text.get(lang),
-            profile.funding.source,
-        ]
-    )
+        rows.append(["Extension" if en else "放宽条件", "", ext.text.get(lang), src(ext.source)])
+    rows.append(["Funding" if en else "资金分担", "", profile.funding.text.get(lang), src(profile.funding.source)])
     seen: dict[str, tuple[str, str]] = {}
     for reasons in gdf["reasons"]:
         for r in reasons if isinstance(reasons, list) else []:
@@ -189,63 +244,97 @@ def _rules_rows(gdf: gpd.GeoDataFrame, profile: Profile, lang: Lang) -> list[lis
     if seen:
         rows.append(["", "", "", ""])
         rows.append(["Reasons in this list" if en else "本表出现的认定理由", "", "", ""])
-        rows.extend([code, "", f"{'e.g.' if en else '例'}：{text}", source] for code, (text, source) in seen.items())
+        rows.extend(
+            [reason_kind(code, lang), "", f"{'e.g. ' if en else '例：'}{text}", src(source)]
+            for code, (text, source) in seen.items()
+        )
     return rows
 
 
-def _write_xlsx(gdf: gpd.GeoDataFrame, path: Path, profile: Profile, lang: Lang) -> None:
-    header, rows = _table(gdf, lang, translate_status=True)
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "候选名单" if lang == "zh" else "Candidates"
-    ws.append(header)
-    for row in rows:
-        ws.append(xlsx_row(ws, row))
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-    ws.freeze_panes = "A2"
-    widths = {"name": 22, "reasons": 70, "score_breakdown": 40, "street": 14, "neighbourhood": 14}
-    wrap = Alignment(wrap_text=True, vertical="top")
-    for i, field in enumerate(CANDIDATE_FIELDS, 1):
-        letter = get_column_letter(i)
-        ws.column_dimensions[letter].width = widths.get(field, max(12, len(header[i - 1]) * 2 + 2))
-        if field in ("reasons", "score_breakdown"):
-            for cell in ws[letter][1:]:
-                cell.alignment = wrap
-    rules = wb.create_sheet("评分与规则说明" if lang == "zh" else "Scoring and rules")
-    rules.append(["项目", "取值", "说明", "依据"] if lang == "zh" else ["Item", "Value", "Explanation", "Source"])
-    for cell in rules[1]:
-        cell.font = Font(bold=True)
-    for row in _rules_rows(gdf, profile, lang):
-        rules.append(xlsx_row(rules, row))
-    rules.freeze_panes = "A2"
-    for letter, width in zip("ABCD", (28, 16, 60, 70), strict=True):
-        rules.column_dimensions[letter].width = width
-    wb.save(path)
+def _write_xlsx(
+    gdf: gpd.GeoDataFrame, path: Path, profile: Profile, lang: Lang, rank_scope: RankScope, context: Context
+) -> None:
+    en = lang == "en"
+    frame = display_frame(gdf, lang, with_wan=True)
+    keys = list(frame.columns)
+    columns = [
+        Column(key, header, KINDS.get(key, "text"), WIDTHS.get(key))  # type: ignore[arg-type]
+        for key, header in zip(keys, headers(keys, lang, rank_scope), strict=True)
+    ]
+    streets = [s for s in pd.unique(gdf["street"].dropna())] if "street" in gdf else []
+    street = streets[0] if len(streets) == 1 else None
+    scope = (
+        ("rank in the street" if rank_scope == "street" else "rank in the city")
+        if en
+        else ("排序为街道内排序" if rank_scope == "street" else "排序为全市排序")
+    )
+    title = (
+        f"Old-community renovation candidates — {street or context.city or ''}"
+        if en
+        else f"{context.city or ''}{street or ''}城镇老旧小区改造候选名单"
+    )
+    with Book(path, lang=lang) as book:
+        book.table(
+            "Candidates" if en else "候选名单",
+            heading=context.heading(title, street=street, extra=[("Note" if en else "说明", scope)]),
+            columns=columns,
+            frame=frame,
+            count_unit=" communities" if en else "个小区",
+        )
+        book.notes(
+            "Scoring and rules" if en else "评分与规则说明",
+            heading=context.heading("Scoring and rules" if en else "评分与规则说明", street=street),
+            header=["Item", "Value", "Explanation", "Source"] if en else ["项目", "取值", "说明", "依据"],
+            rows=_rules_rows(gdf, profile, lang),
+            widths=(28, 16, 60, 70),
+        )
 
 
 def write_candidates(
-    gdf: gpd.GeoDataFrame, path: str | Path, *, format: Format, profile: Profile, lang: Lang = "zh"
+    gdf: gpd.GeoDataFrame,
+    path: str | Path,
+    *,
+    format: Format,
+    profile: Profile,
+    lang: Lang = "zh",
+    rank_scope: RankScope = "street",
+    context: Context | None = None,
 ) -> Path:
-    """Write a candidate list as ``json`` (list of records), ``csv`` (UTF-8 with BOM, headers in ``lang``),
-    ``xlsx`` (frozen header, readable reasons, second sheet explaining weights and rules with sources) or
-    ``geojson`` (FeatureCollection in EPSG:4326, longitude first)."""
+    """Write a candidate list; the output folder is created if missing.
+
+    Parameters
+    ----------
+    format
+        ``json`` (the contract's records), ``csv`` (UTF-8 with BOM, headers and values in ``lang``), ``xlsx``
+        (printable: title, number formats, totals, print setup; a second sheet explains weights and rules with
+        their sources) or ``geojson`` (EPSG:4326, longitude first; Chinese property names and values in Chinese,
+        the contract's records in English).
+    rank_scope
+        What ``rank`` is in this list: the rank in the ``street`` (a street's list) or in the ``city``.
+    context
+        City, data date and policy for the XLSX heading (default: the policy alone).
+    """
     path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    context = context or Context.of(profile, lang=lang)
     if format == "json":
-        path.write_text(json.dumps(_records(gdf), ensure_ascii=False, indent=2), encoding="utf-8")
+        path.write_text(json.dumps(records(gdf), ensure_ascii=False, indent=2), encoding="utf-8")
     elif format == "csv":
-        header, rows = _table(gdf, lang, translate_status=False)
-        with path.open("w", encoding="utf-8-sig", newline="") as fh:
-            writer = csv.writer(fh)
-            writer.writerow(header)
-            writer.writerows(csv_rows(["" if v is None else v for v in row] for row in rows))
+        frame = display_frame(gdf, lang)
+        write_csv(frame, headers(list(frame.columns), lang, rank_scope), path)
     elif format == "xlsx":
-        _write_xlsx(gdf, path, profile, lang)
+        _write_xlsx(gdf, path, profile, lang, rank_scope, context)
     elif format == "geojson":
         wgs = gdf.to_crs(4326)
+        if lang == "en":
+            props = records(wgs)
+        else:
+            frame = display_frame(wgs, lang)
+            keys = headers(list(frame.columns), lang, rank_scope)
+            props = [dict(zip(keys, map(_plain, row), strict=True)) for row in frame.itertuples(index=False)]
         features = [
-            {"type": "Feature", "properties": rec, "geometry": geom.__geo_interface__ if geom is not None else None}
-            for rec, geom in zip(_records(wgs), wgs.geometry, strict=True)
+            {"type": "Feature", "properties": p, "geometry": geom.__geo_interface__ if geom is not None else None}
+            for p, geom in zip(props, wgs.geometry, strict=True)
         ]
         collection = {"type": "FeatureCollection", "features": features}
         path.write_text(json.dumps(collection, ensure_ascii=False), encoding="utf-8")

@@ -264,29 +264,7 @@ def _form_packages(
 
 
 def _package_totals(units: gpd.GeoDataFrame, packages: list[list[int]]) -> pd.DataFrame:
-    rows = []
-    for members in packages:
-        part = units.iloc[members]
-        households = int(part["households"].sum())
-        weights = part["households"].to_numpy(dtype=float)
-        scores = part["score"].fillna(0.0).to_numpy(dtype=float)
-        score = float(np.average(scores, weights=weights)) if weights.sum() > 0 else float(scores.mean())
-        unit_ids = sorted(part["unit_id"].astype(str))
-        rows.append(
-            {
-                "package_id": "P-" + unit_ids[0].removeprefix("U-"),
-                "street": part["street"].iloc[0],
-                "units": unit_ids,
-                "n_units": len(members),
-                "communities": int(part["n_members"].sum()),
-                "conditional_communities": int(part["n_conditional"].sum()),
-                "share_capped": int(part["n_share_capped"].sum()),
-                "households": households,
-                "floor_area_m2": round(float(part["floor_area_m2"].sum()), 1),
-                **{c: int(part[c].sum()) for c in MONEY_COLUMNS},
-                "score": round(score, 2),
-            }
-        )
+    """Totals of each package (one grouped pass over the units, not a pandas slice per package)."""
     columns = [
         "package_id",
         "street",
@@ -298,7 +276,39 @@ def _package_totals(units: gpd.GeoDataFrame, packages: list[list[int]]) -> pd.Da
         *TOTAL_COLUMNS,
         "score",
     ]
-    return pd.DataFrame(rows, columns=columns)
+    if not packages:
+        return pd.DataFrame(columns=columns)
+    positions = np.concatenate([np.asarray(m, dtype=np.int64) for m in packages])
+    owner = np.repeat(np.arange(len(packages)), [len(m) for m in packages])
+    part = pd.DataFrame(units.drop(columns=units.geometry.name).iloc[positions]).reset_index(drop=True)
+    part["_package"] = owner
+    part["_unit"] = part["unit_id"].astype(str)
+    part["_score"] = part["score"].fillna(0.0).astype(float)
+    part["_weight"] = part["households"].astype(float)
+    part["_weighted"] = part["_score"] * part["_weight"]
+    grouped = part.groupby("_package", sort=True)
+    summed = ["households", "floor_area_m2", "n_members", "n_conditional", "n_share_capped", *MONEY_COLUMNS]
+    sums = grouped[[*summed, "_weight", "_weighted"]].sum()
+    weight = sums["_weight"].to_numpy()
+    mean = grouped["_score"].mean().to_numpy()
+    score = np.where(weight > 0, sums["_weighted"].to_numpy() / np.where(weight > 0, weight, 1), mean)
+    unit_ids = part.sort_values(["_package", "_unit"]).groupby("_package", sort=True)["_unit"].agg(list)
+    out = pd.DataFrame(
+        {
+            "package_id": ["P-" + ids[0].removeprefix("U-") for ids in unit_ids],
+            "street": grouped["street"].first().to_numpy(),
+            "units": unit_ids.to_numpy(),
+            "n_units": grouped.size().to_numpy(),
+            "communities": sums["n_members"].astype(int).to_numpy(),
+            "conditional_communities": sums["n_conditional"].astype(int).to_numpy(),
+            "share_capped": sums["n_share_capped"].astype(int).to_numpy(),
+            "households": sums["households"].astype(int).to_numpy(),
+            "floor_area_m2": sums["floor_area_m2"].astype(float).round(1).to_numpy(),
+            **{c: sums[c].astype(np.int64).to_numpy() for c in MONEY_COLUMNS},
+            "score": [round(float(x), 2) for x in score],
+        }
+    )
+    return out[columns]
 
 
 def _schedule(
@@ -328,6 +338,8 @@ def _schedule(
     ids = packages["package_id"].to_numpy()
     score = packages["score"].to_numpy(dtype=float)
     last_counted = max((y for span_years, _count in spans for y in span_years), default=None)
+    oversized: list[tuple[str, int, int]] = []
+    late: list[int] = []
 
     def place(p: int, year: int) -> None:
         years[p] = year
@@ -373,19 +385,10 @@ def _schedule(
 
     def settle(p: int, year: int) -> None:
         if budget is not None and int(cost[p]) > budget:
-            warnings.append(
-                f"package {ids[p]} costs {int(cost[p])} yuan, more than a year's budget ({budget}); "
-                f"it has {year} to itself"
-                if en
-                else f"项目包{ids[p]}投资{int(cost[p])}元，超过单年预算（{budget}元），单独安排在{year}年"
-            )
+            oversized.append((str(ids[p]), int(cost[p]), year))
         place(p, year)
         if last_counted is not None and year > last_counted:
-            warnings.append(
-                f"package {ids[p]} falls in {year}, after the last year with a count target ({last_counted})"
-                if en
-                else f"项目包{ids[p]}排在{year}年，晚于有数量目标的最后一年（{last_counted}年）"
-            )
+            late.append(p)
 
     for p in range(len(packages)):
         year = pinned[p]
@@ -414,16 +417,20 @@ def _schedule(
             if placed:
                 waiting.remove(ready)
                 settle(ready, year)
-    pct = f"{float(share) * 100:g}%" if share is not None else ""
-    for p in waiting:
+    if waiting:  # said once, however many packages wait
+        pct = f"{float(share) * 100:g}%" if share is not None else ""
+        shown = [str(ids[p]) for p in waiting[:5]]
+        more = (" …" if en else "等") if len(waiting) > 5 else ""
+        capped = int(sum(int(c[p]) for p in waiting))
         warnings.append(
-            f"package {ids[p]} holds {int(c[p])} communities admitted on a share of the annual task; no planned "
-            f"year has room for it within the budget, the count targets and the share ({pct} of the year's "
-            "communities): left unscheduled"
+            f"{len(waiting)} packages ({', '.join(shown)}{more}) hold {capped} communities admitted on a share of "
+            f"the annual task; no planned year has room for them within the budget, the count targets and the "
+            f"share ({pct} of the year's communities): left unscheduled"
             if en
-            else f"项目包{ids[p]}含按年度任务比例纳入的小区{int(c[p])}个，各计划年度在预算、数量目标和比例上限"
-            f"（年度小区数的{pct}）内均无余量，暂未列入年度计划"
+            else f"{len(waiting)}个项目包（{'、'.join(shown)}{more}）含按年度任务比例纳入的小区{capped}个，"
+            f"各计划年度在预算、数量目标和比例上限（年度小区数的{pct}）内均无余量，暂未列入年度计划"
         )
+    warnings.extend(_schedule_notes(packages, years, oversized, late, year_from, budget, last_counted, en))
     if share is not None:
         for year in sorted(capped_used):
             if capped_used[year] * share.denominator > share.numerator * count_used[year]:
@@ -435,6 +442,72 @@ def _schedule(
                     f"超过年度比例{float(share) * 100:g}%"
                 )
     return years
+
+
+#: A plan longer than this many years (two five-year plans) means the budget is far too small for the programme.
+LONG_PLAN_YEARS = 10
+
+
+def _schedule_notes(
+    packages: pd.DataFrame,
+    years: list[int | None],
+    oversized: list[tuple[str, int, int]],
+    late: list[int],
+    year_from: int,
+    budget: int | None,
+    last_counted: int | None,
+    en: bool,
+) -> list[str]:
+    """What the schedule could not honour, said once each however many packages it concerns."""
+    notes = []
+    if len(oversized) == 1:
+        pid, cost, year = oversized[0]
+        notes.append(
+            f"package {pid} costs {cost:,} yuan, more than a year's budget ({budget:,}); it has {year} to itself"
+            if en
+            else f"项目包{pid}投资{cost:,}元，超过单年预算（{budget:,}元），单独安排在{year}年"
+        )
+    elif oversized:
+        ids = [o[0] for o in oversized[:5]]
+        more = " …" if len(oversized) > 5 else ""
+        notes.append(
+            f"{len(oversized)} packages ({', '.join(ids)}{more}) each cost more than a year's budget "
+            f"({budget:,} yuan) and have a year to themselves"
+            if en
+            else f"{len(oversized)}个项目包（{'、'.join(ids)}{more}）投资超过单年预算（{budget:,}元），"
+            "各自单独安排一年"
+        )
+    if late:
+        n = int(packages["communities"].to_numpy()[late].sum())
+        notes.append(
+            f"{len(late)} packages ({n} communities) fall after {last_counted}, the last year with a count target"
+            if en
+            else f"{len(late)}个项目包（{n}个小区）排在有数量目标的最后一年（{last_counted}年）之后"
+        )
+    planned = [y for y in years if y is not None]
+    if planned and budget is not None:
+        last = max(planned)
+        span = last - year_from + 1
+        total = int(packages["cost_yuan"].sum())
+        if span > LONG_PLAN_YEARS:
+            times = (
+                (f" (about {total / budget:.0f} years' budget)" if en else f"（约为{total / budget:.0f}年的预算）")
+                if budget > 0
+                else ""
+            )
+            notes.append(
+                f"at {budget:,} yuan a year the plan needs {span} years (to {last}): the budget is far too small "
+                f"for {total:,} yuan of works{times}"
+                if en
+                else f"按每年预算{budget:,}元，全部实施需要{span}年（至{last}年）：预算远小于总投资{total:,}元{times}"
+            )
+        elif late:
+            notes.append(
+                f"at {budget:,} yuan a year the plan needs {span} years (to {last})"
+                if en
+                else f"按每年预算{budget:,}元，全部实施需要{span}年（至{last}年）"
+            )
+    return notes
 
 
 def _year_table(packages: gpd.GeoDataFrame, *, year_from: int) -> pd.DataFrame:

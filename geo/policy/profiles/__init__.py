@@ -3,7 +3,8 @@
 Every rule the analyses apply (cutoff year, exclusions, extensions, content menu, consent, publicity, funding,
 stages, deadlines, targets, scoring weights, merging caps) is data in a file of this package, each with the
 seed document and clause it comes from, so a new city is a new file and never a new ``if`` branch. Where a
-seed is silent, the file says so in the ``source`` text ("假设/assumption: ...").
+seed is silent, the file says so in the ``source`` text, in Chinese then English: "假设：…… | en: assumption: ..."
+(``geo.reports.labels.source_text`` shows one language).
 """
 
 from __future__ import annotations
@@ -368,7 +369,8 @@ class Scoring(_Frozen):
     age_full_years: int = 40
     households_full: int = 500
     source: Source = (
-        "默认权重 default weights (geo.policy.profiles.DEFAULT_WEIGHTS); 假设 assumption, not from a seed"
+        "默认权重（假设，非出自政策文件） | en: default weights (geo.policy.profiles.DEFAULT_WEIGHTS); "
+        "assumption, not from a seed"
     )
 
     @model_validator(mode="before")

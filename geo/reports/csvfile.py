@@ -1,0 +1,28 @@
+"""CSV for Excel users: UTF-8 with a BOM (so Excel reads Chinese), every cell through :func:`geo.io.cells.csv_cell`
+(formula-like text kept as text)."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from geo.io.cells import csv_cell, plain
+
+
+def write_csv(frame: pd.DataFrame, header: Sequence[str], path: str | Path) -> Path:
+    """Write ``frame``'s rows under ``header``; blanks stay blank; the output folder is created if missing."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8-sig", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow([csv_cell(h) for h in header])
+        writer.writerows(
+            [
+                ["" if v is None else csv_cell(v) for v in map(plain, row)]
+                for row in frame.itertuples(index=False, name=None)
+            ]
+        )
+    return path
