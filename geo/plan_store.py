@@ -21,6 +21,7 @@ from sqlalchemy import select
 from geo.analysis import Analysis
 from geo.errors import NotFoundError
 from geo.model import STORAGE_EPSG
+from geo.reports.plan_table import plan_members
 from geo.space.batches import YEAR_COLUMNS, Plan
 from geo.stores import Store
 
@@ -111,12 +112,9 @@ def find_plan(store: Store, *, profile: str | None = None, plan_id: int | None =
 
 
 def plan_years(units: pd.DataFrame | None) -> pd.Series:
-    """Community id → plan year, from a plan's units (``members``, ``year``)."""
-    if units is None or units.empty:
-        return pd.Series(dtype="Int64")
-    members = units[["members", "year"]].explode("members").dropna(subset=["members"])
-    years = pd.to_numeric(members["year"], errors="coerce").astype("Int64")
-    return pd.Series(years.to_numpy(), index=members["members"].astype(str).to_numpy()).dropna()
+    """Community id → plan year, from a plan's units (``members``, ``year``); unscheduled communities left out."""
+    years = pd.to_numeric(plan_members(units, ["year"])["year"], errors="coerce").astype("Int64")
+    return years.dropna()
 
 
 def _unit_outlines(units: pd.DataFrame, analysis: Analysis) -> np.ndarray:

@@ -17,6 +17,7 @@ import pandas as pd
 
 from geo.analysis import Analysis, City
 from geo.crs import metric_crs
+from geo.reports.plan_table import plan_members
 from geo.space.batches import Plan
 from maps._common import (
     FACTORS,
@@ -65,11 +66,10 @@ def _membership(plan: Plan | None) -> pd.DataFrame:
     """Per community in the plan: its unit, package, year and whether the plan took it in conditionally."""
     columns = ["unit_id", "package_id", "year", "conditional"]
     if plan is None or plan.units.empty:
-        return pd.DataFrame(columns=columns, index=pd.Index([], name="community_id"))
+        return plan_members(None, columns)
     units = pd.DataFrame(plan.units.drop(columns="geometry"))
     units["conditional"] = units["conditional"].fillna(False).astype(bool) if "conditional" in units else False
-    members = units[["members", *columns]].explode("members").dropna(subset=["members"])
-    return members.drop_duplicates("members").set_index("members").rename_axis("community_id")
+    return plan_members(units, columns)
 
 
 def _communities_layer(

@@ -19,6 +19,7 @@ import pandas as pd
 
 from geo.analysis import Analysis, City
 from geo.model import STAGES
+from geo.plan_store import plan_years
 from geo.policy.profiles import Profile
 from geo.progress.rules import pressing_deadline, project_status
 from geo.space.batches import Plan
@@ -69,13 +70,6 @@ PROGRESS_COLUMNS = [
 ]
 
 
-def _plan_years(plan: Plan | None) -> pd.Series:
-    if plan is None or plan.units.empty:
-        return pd.Series(dtype="Int64")
-    members = plan.units[["members", "year"]].explode("members").dropna(subset=["members"])
-    return members.drop_duplicates("members").set_index("members")["year"].astype("Int64")
-
-
 def community_progress(
     *,
     analysis: Analysis,
@@ -104,7 +98,7 @@ def community_progress(
     )
     frame["stage"] = frame["community_id"].map(current["stage"]).astype(object)
     frame["date"] = frame["community_id"].map(current["date"]).astype(object)
-    frame["plan_year"] = frame["community_id"].map(_plan_years(plan)).astype("Int64")
+    frame["plan_year"] = frame["community_id"].map(plan_years(None if plan is None else plan.units)).astype("Int64")
     frame["stage"] = frame["stage"].where(frame["stage"].notna(), None)
     frame["date"] = frame["date"].where(frame["date"].notna(), None)
     years = [None if pd.isna(y) else int(y) for y in frame["plan_year"]]

@@ -25,6 +25,7 @@ import pandas as pd
 from geo.policy.profiles import Lang, Profile
 from geo.progress.rules import effective_events, project_status, reached_dates
 from geo.reports.labels import PROGRESS_STATUS, STATUS, YES_NO, stage_name, word, words
+from geo.reports.plan_table import plan_members
 from geo.reports.xlsx import Book, Context, columns_of
 
 #: The stage-record sheet's name (``renewal stage import`` looks for it) and its columns, in the import layout.
@@ -99,14 +100,7 @@ def programme(
     """
     cands = pd.DataFrame(candidates.drop(columns=["geometry"], errors="ignore")).copy()
     cands["community_id"] = cands["community_id"].astype(str)
-    if plan_units is not None and len(plan_units):
-        members = plan_units[["unit_id", "package_id", "year", "members"]].explode("members")
-        members = members.dropna(subset=["members"]).rename(columns={"members": "community_id"})
-        members["community_id"] = members["community_id"].astype(str)
-        members = members.drop_duplicates("community_id").set_index("community_id")
-    else:
-        members = pd.DataFrame(columns=["unit_id", "package_id", "year"], index=pd.Index([], name="community_id"))
-    cands = cands.drop(columns=["unit_id"], errors="ignore").join(members, on="community_id")
+    cands = cands.drop(columns=["unit_id"], errors="ignore").join(plan_members(plan_units), on="community_id")
     cands["year"] = pd.to_numeric(cands["year"], errors="coerce").astype("Int64")
     recorded = {str(e["community_id"]) for e in events}
     keep = cands["year"].notna().to_numpy() | cands["community_id"].isin(recorded).to_numpy()

@@ -9,6 +9,7 @@ by year (and street within the year); the CSV holds the same rows without subtot
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -114,11 +115,24 @@ def _surveyed(communities: pd.DataFrame, survey: pd.DataFrame | None) -> np.ndar
     return communities["id"].astype(str).isin(set(survey["community_id"].dropna().astype(str))).to_numpy()
 
 
+def plan_members(
+    plan_units: pd.DataFrame | None, columns: Sequence[str] = ("unit_id", "package_id", "year")
+) -> pd.DataFrame:
+    """Per community of a plan's units (index ``community_id``, as text): its unit's ``columns``.
+
+    Every map, list and table that says which unit, package or year a compound is in reads it here. A unit kept
+    out of the plan (by a pin) still names its members, with an empty ``year``.
+    """
+    if plan_units is None or plan_units.empty:
+        return pd.DataFrame(columns=list(columns), index=pd.Index([], name="community_id"))
+    members = plan_units[["members", *columns]].explode("members").dropna(subset=["members"])
+    members["members"] = members["members"].astype(str)
+    return members.drop_duplicates("members").set_index("members").rename_axis("community_id")
+
+
 def plan_rows(candidates: pd.DataFrame, plan_units: pd.DataFrame, *, works: pd.Series, lang: Lang) -> pd.DataFrame:
     """One row per planned community (keys of :data:`PLAN_COLUMNS`), by street, year, package, unit and id."""
-    members = plan_units[["unit_id", "package_id", "year", "members"]].explode("members")
-    members = members.dropna(subset=["members", "year"]).rename(columns={"members": "community_id"})
-    members["community_id"] = members["community_id"].astype(str)
+    members = plan_members(plan_units).dropna(subset=["year"]).reset_index()
     cands = candidates.drop(columns=["unit_id", "geometry"], errors="ignore")
     rows = members.merge(pd.DataFrame(cands), on="community_id", how="left")
     rows["year"] = rows["year"].astype("Int64")
