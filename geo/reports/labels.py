@@ -10,12 +10,13 @@ its own (the seed is silent), its source holds both languages, Chinese first, se
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
 
-from geo.model import BUILDING_TYPES, DEFICIENCY_ITEMS, STAGES, ZONE_KINDS
+from geo.model import BUILDING_TYPES, STAGES, ZONE_KINDS
+from geo.policy.profiles import Profile
 
 #: Separates a source's Chinese text from its English text (``"假设：…… | en: assumption: ..."``).
 SOURCE_EN_MARK = " | en: "
@@ -68,18 +69,22 @@ def zone_kind(code: str, lang: str) -> str:
     return code.replace("_", " ") if lang == "en" else ZONE_KINDS.get(code, code)
 
 
-def stage_name(code: Any, lang: str, *, names: Mapping[str, str] | None = None) -> Any:
-    """A stage's name: the profile's own Chinese name when given (``names``), else the common one."""
+def stage_name(code: Any, lang: str, *, profile: Profile | None = None) -> Any:
+    """A stage's name (never its code where one is known): in Chinese the profile's own name of the stage when it
+    has one, else the common one; in English the common one."""
     if code is None or (not isinstance(code, str) and pd.isna(code)):
         return None
-    if lang != "en" and names and code in names:
-        return names[code]
+    if lang != "en" and profile is not None:
+        spec = profile.stage(code)
+        if spec is not None:
+            return spec.zh
     return word(STAGES, code, lang)
 
 
-def item_names(codes: Iterable[str], lang: str) -> list[str]:
-    """Labels of deficiency items, in the order given."""
-    return [DEFICIENCY_ITEMS[c][_k(lang)] if c in DEFICIENCY_ITEMS else c for c in codes]
+def policy_text(profile: Profile, lang: str) -> str:
+    """The policy a file or page follows, for its heading: the profile's name and its document."""
+    name = profile.name.get(lang)
+    return f"{name} ({profile.document})" if lang == "en" else f"{name}（{profile.document}）"
 
 
 def source_text(source: Any, lang: str) -> str:

@@ -131,7 +131,6 @@ def progress_rows(
     """Per compound: the date each stage was reached (``stage:<code>``), the current stage and its date, and the
     deadline verdict as of ``as_of`` (``deadline``, ``overdue``, ``deadline_note`` with the rule's clause)."""
     codes = [s.code for s in profile.stages]
-    names = {s.code: s.zh for s in profile.stages}
     histories = _histories(events)
     verdicts: dict[tuple[Any, ...], tuple[str, str]] = {}
     reached_list: list[dict[str, dt.date]] = []
@@ -153,7 +152,7 @@ def progress_rows(
         out[f"stage:{code}"] = [r.get(code) for r in reached_list]
     order = {c: i for i, c in enumerate(codes)}
     current = [max(r, key=lambda c: order.get(c, -1)) if r else None for r in reached_list]
-    out["stage"] = [stage_name(c, lang, names=names) for c in current]
+    out["stage"] = [stage_name(c, lang, profile=profile) for c in current]
     out["stage_date"] = [r[c] if c else None for r, c in zip(reached_list, current, strict=True)]
     out["deadline"] = [word(PROGRESS_STATUS, s, lang) for s in status]
     overdue = np.array([s == "overdue" for s in status])
@@ -167,7 +166,6 @@ def progress_rows(
 def event_rows(events: Sequence[Mapping[str, Any]], *, profile: Profile, lang: Lang) -> pd.DataFrame:
     """Stage records in force, in the import layout, in an order that can be recorded again (stage order, then
     date): a correction replaces the record it corrects."""
-    names = {s.code: s.zh for s in profile.stages}
     order = {s.code: i for i, s in enumerate(profile.stages)}
     live = []
     for history in _histories(events).values():
@@ -178,7 +176,7 @@ def event_rows(events: Sequence[Mapping[str, Any]], *, profile: Profile, lang: L
         ev = dict(e.get("evidence") or {})
         rec: dict[str, Any] = {
             "community_id": e["community_id"],
-            "stage": stage_name(e["stage"], lang, names=names) if lang != "en" else e["stage"],
+            "stage": stage_name(e["stage"], lang, profile=profile) if lang != "en" else e["stage"],
             "date": _date(e["date"]),
             "note": e.get("note"),
         }

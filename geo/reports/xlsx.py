@@ -27,6 +27,7 @@ import xlsxwriter
 
 from geo.io.cells import is_formula_like, plain
 from geo.policy.profiles import Profile
+from geo.reports.labels import policy_text
 
 Kind = Literal["text", "wrap", "int", "count", "year", "yuan", "wan", "area", "score", "pct", "date"]
 
@@ -118,9 +119,7 @@ class Context:
     def of(
         cls, profile: Profile, *, city: str | None = None, data_as_of: dt.date | None = None, lang: str = "zh"
     ) -> Context:
-        return cls(
-            city=city, policy=f"{profile.name.get(lang)}（{profile.document}）", data_as_of=data_as_of, lang=lang
-        )
+        return cls(city=city, policy=policy_text(profile, lang), data_as_of=data_as_of, lang=lang)
 
     def heading(self, title: str, *, street: str | None = None, extra: Sequence[tuple[str, str]] = ()) -> Heading:
         """城市, 街道, 政策, 制表日期, 数据截至 (English labels with ``lang="en"``), then ``extra``."""
