@@ -1,9 +1,11 @@
-"""Pieces both maps share: labels in both languages, the street filter, outline layers, titles, panel HTML."""
+"""Pieces both maps share: labels in both languages, the street filter, outline layers, titles, panel HTML, and
+the :class:`View` that draws the part every map has (streets, zones, roads, title bar, extent)."""
 
 from __future__ import annotations
 
 import html
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import geopandas as gpd
@@ -14,8 +16,12 @@ from geo.analysis import City
 from geo.crs import metric_crs
 from geo.errors import NotFoundError
 from geo.model import ZONE_KINDS
+from geo.policy.profiles import Profile
+from geo.reports.labels import policy_text
 from maps._encode import StringTable, encode_lines, encode_polygons
+from maps._page import PageSpec, render_page
 from maps.basemaps import Basemap
+from maps.basemaps import basemap as get_basemap
 
 _UI: dict[str, dict[str, Any]] = {
     "zh": {
@@ -92,8 +98,12 @@ _UI: dict[str, dict[str, Any]] = {
     },
 }
 FACTORS = ("deficiencies", "priority_items", "age", "households", "support", "funds")
+STREET_STYLE = {"color": "#3d3d3d", "weight": 2.5, "fill": False}
 ROAD_STYLE = {"color": "#8c8c8c", "opacity": 0.9}
 ROAD_WEIGHTS = {"major": 3.5, "minor": 1.8}
+ZONE_STYLE = {"color": "#b2182b", "weight": 1, "dashArray": "2 3", "fillOpacity": 0.55}
+#: Layers with more shapes than this draw on a canvas: SVG is crisper and prints, canvas keeps a big city fluid.
+CANVAS_FROM = 3000
 
 
 def ui(lang: str) -> dict[str, Any]:
@@ -150,7 +160,7 @@ def streets_layer(streets: gpd.GeoDataFrame, bm: Basemap, lang: str) -> dict[str
         "name": ui(lang)["streets"],
         "type": "polygon",
         "geom": encode_polygons(shown.geometry.values),
-        "style": {"color": "#3d3d3d", "weight": 2.5, "fill": False},
+        "style": STREET_STYLE,
         "interactive": False,
         "renderer": "svg",
     }
@@ -199,11 +209,106 @@ def zones_layer(zones: gpd.GeoDataFrame, bm: Basemap, lang: str, strings: String
         "name": ui(lang)["zones"],
         "type": "polygon",
         "geom": encode_polygons(shown.geometry.values),
-        "style": {"color": "#b2182b", "weight": 1, "dashArray": "2 3", "fillOpacity": 0.55},
+        "style": ZONE_STYLE,
         "hatch": True,
         "renderer": "svg",
         "tooltip": strings.column(texts),
     }
+
+
+def outline_legend(lang: str) -> dict[str, dict[str, Any]]:
+    """Legend items of the outlines every map draws (``streets``, ``roads``, ``zones``), styled as the layers are."""
+    labels = ui(lang)
+    return {
+        "streets": {"swatch": {"stroke": STREET_STYLE["color"], "width": 2}, "label": labels["streets"]},
+        "roads": {"swatch": {"stroke": ROAD_STYLE["color"], "width": 2, "fill": "#fff"}, "label": labels["roads"]},
+        "zones": {"swatch": {"hatch": True, "stroke": ZONE_STYLE["color"], "dash": True}, "label": labels["zones"]},
+    }
+
+
+def renderer(n: int) -> str:
+    """How a layer of ``n`` shapes is drawn (see :data:`CANVAS_FROM`)."""
+    return "canvas" if n > CANVAS_FROM else "svg"
+
+
+@dataclass(frozen=True)
+class View:
+    """What a map draws, whichever map it is: the basemap, the streets shown (one when a street is picked) and the
+    compounds in them; it draws the layers and the page parts every map has around the map's own layers."""
+
+    city: City
+    street: str | None
+    bm: Basemap
+    area: gpd.GeoDataFrame
+    candidates: gpd.GeoDataFrame
+    lang: str
+
+    @classmethod
+    def of(cls, city: City, candidates: gpd.GeoDataFrame, *, street: str | None, basemap: str, lang: str) -> View:
+        """The view of ``street`` (every street when None) on ``basemap``.
+
+        Raises
+        ------
+        DataError
+            Unknown basemap, or ``tianditu`` without a key.
+        NotFoundError
+            ``street`` is not a street of the city.
+        """
+        bm = get_basemap(basemap)
+        area = select_street(city, street)
+        if street is not None:
+            candidates = candidates[candidates["street"] == street]
+        return cls(city=city, street=street, bm=bm, area=area, candidates=candidates, lang=lang)
+
+    def street_names(self) -> list[str]:
+        """The streets shown, for the street filter and the side panel's sections."""
+        names = self.area["name"].tolist() or sorted(self.candidates["street"].dropna().unique())
+        return [s for s in names if s]
+
+    def under_layers(self, strings: StringTable) -> list[dict[str, Any]]:
+        """Street outlines and the excluded zones in the view, drawn beneath the compounds."""
+        layers = [streets_layer(self.area, self.bm, self.lang)]
+        zones = within(self.city.zones, self.area)
+        if len(zones):
+            layers.append(zones_layer(zones, self.bm, self.lang, strings))
+        return layers
+
+    def over_layers(self, strings: StringTable) -> list[dict[str, Any]]:
+        """The roads in the view, drawn over the compounds."""
+        roads = within(self.city.roads, self.area)
+        return [roads_layer(roads, self.bm, self.lang, strings)] if len(roads) else []
+
+    def render(
+        self,
+        *,
+        kind: tuple[str, str],
+        profile: Profile,
+        subtitle: list[str],
+        strings: StringTable,
+        layers: list[dict[str, Any]],
+        side: str,
+        extra: dict[str, Any] | None = None,
+    ) -> str:
+        """The page: titled with the place and ``kind`` (Chinese, English), the policy above ``subtitle``, the street
+        filter listing the streets shown, framed on the streets and compounds."""
+        en = self.lang == "en"
+        place = place_title(self.city, self.area, self.street, self.lang)
+        title = f"{place} — renovation {kind[1]}" if en else f"{place}城镇老旧小区改造{kind[0]}"
+        spec = PageSpec(
+            title=title,
+            subtitle=[policy_text(profile, self.lang), *subtitle],
+            lang=self.lang,
+            bm=self.bm,
+            strings=strings,
+            streets=self.street_names(),
+            layers=layers,
+            extent=bounds([self.bm.to_display(f) for f in (self.area, self.candidates) if len(f)]),
+            side=side,
+            street_labels=street_labels(self.area, self.bm),
+            labels=ui(self.lang),
+            extra=extra or {},
+        )
+        return render_page(spec)
 
 
 # --- side panel HTML ------------------------------------------------------------------------------------------

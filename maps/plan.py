@@ -21,24 +21,17 @@ from geo.reports.plan_table import plan_members
 from geo.space.batches import Plan
 from maps._common import (
     FACTORS,
-    bounds,
+    View,
     esc,
     legend_html,
     money,
     money_unit,
-    place_title,
-    roads_layer,
-    select_street,
-    street_labels,
-    streets_layer,
+    outline_legend,
+    renderer,
     table_html,
     ui,
-    within,
-    zones_layer,
 )
 from maps._encode import StringTable, encode_points, encode_polygons, ints, rounded
-from maps._page import PageSpec, render_page
-from maps.basemaps import basemap as get_basemap
 
 #: Eligible communities: light to dark green by score (bins of 20 points), then conditional and excluded.
 SCORE_BINS = (20, 40, 60, 80)
@@ -102,7 +95,7 @@ def _communities_layer(
         "fill": index.tolist(),
         "strokes": [PLAIN, CONDITIONAL_IN_PLAN],
         "stroke": conditional.astype(int).tolist(),
-        "renderer": "canvas" if len(shown) > 3000 else "svg",
+        "renderer": renderer(len(shown)),
         "popup": "plan",
         "search": True,
         "street": strings.column(shown["street"]),
@@ -226,14 +219,15 @@ def _legend(lang: str, years: dict[int, str], with_conditional: bool) -> list[di
                 "label": "Conditional, taken into the plan" if en else "有条件纳入并列入规划",
             }
         )
+    outline = outline_legend(lang)
     outlines = [
-        {"swatch": {"stroke": "#3d3d3d", "width": 2}, "label": ui(lang)["streets"]},
-        {"swatch": {"stroke": "#8c8c8c", "width": 2, "fill": "#fff"}, "label": ui(lang)["roads"]},
+        outline["streets"],
+        outline["roads"],
         {
             "swatch": {"stroke": "#222", "width": 2, "dash": True},
             "label": "Merged unit" if en else "拆墙连片改造单元",
         },
-        {"swatch": {"hatch": True, "stroke": "#b2182b", "dash": True}, "label": ui(lang)["zones"]},
+        outline["zones"],
         {
             "swatch": {"fill": "#6a3d9a", "dot": True, "stroke": "#fff"},
             "label": "Scattered old building" if en else "插花式老旧楼栋",
@@ -346,25 +340,18 @@ def render_plan_map(
     DataError
         Unknown basemap, or ``tianditu`` without a key.
     """
-    bm = get_basemap(basemap)
-    area = select_street(city, street)
-    cands = analysis.candidates
+    view = View.of(city, analysis.candidates, street=street, basemap=basemap, lang=lang)
+    bm, cands = view.bm, view.candidates
     units = analysis.units
     packages = plan.packages if plan is not None else None
     if street is not None:
-        cands = cands[cands["street"] == street]
         units = units[units["street"] == street]
         packages = packages[packages["street"] == street] if packages is not None else None
     strings = StringTable()
-    layers: list[dict[str, Any]] = [streets_layer(area, bm, lang)]
-    zones = within(city.zones, area)
-    if len(zones):
-        layers.append(zones_layer(zones, bm, lang, strings))
+    layers = view.under_layers(strings)
     communities = _communities_layer(cands, plan, lang, strings, bm)
     layers.append(communities)
-    roads = within(city.roads, area)
-    if len(roads):
-        layers.append(roads_layer(roads, bm, lang, strings))
+    layers += view.over_layers(strings)
     layers.append(_units_layer(units, lang, strings, bm))
     years: dict[int, str] = {}
     if packages is not None and len(packages):
@@ -373,38 +360,23 @@ def render_plan_map(
     scattered = _scattered_layer(analysis, city, lang, strings, bm)
     if scattered is not None:
         layers.append(scattered)
-    en = lang == "en"
-    place = place_title(city, area, street, lang)
-    title = f"{place} — renovation plan map" if en else f"{place}城镇老旧小区改造规划图"
     counts = cands["status"].value_counts()
     labels = ui(lang)["status"]
-    summary = ("; " if en else "；").join(
+    summary = ("; " if lang == "en" else "；").join(
         f"{labels[s]} {int(counts.get(s, 0))}" for s in ("eligible", "conditional", "excluded")
     )
-    policy = (
-        f"{analysis.profile.name.get(lang)}（{analysis.profile.document}）"
-        if not en
-        else (f"{analysis.profile.name.get(lang)} ({analysis.profile.document})")
-    )
-    street_names = [s for s in (area["name"].tolist() or sorted(cands["street"].dropna().unique())) if s]
     with_conditional = 1 in communities["stroke"]
-    side = _year_panel(packages, street_names, lang, plan_note) + legend_html(
+    side = _year_panel(packages, view.street_names(), lang, plan_note) + legend_html(
         _legend(lang, years, with_conditional), lang
     )
-    spec = PageSpec(
-        title=title,
-        subtitle=[policy, plan_note, summary],
-        lang=lang,
-        bm=bm,
+    return view.render(
+        kind=("规划图", "plan map"),
+        profile=analysis.profile,
+        subtitle=[plan_note, summary],
         strings=strings,
-        streets=street_names,
         layers=layers,
-        extent=bounds([bm.to_display(f) for f in (area, cands) if len(f)]),
         side=side,
-        street_labels=street_labels(area, bm),
-        labels=ui(lang),
     )
-    return render_page(spec)
 
 
 __all__ = ["render_plan_map"]

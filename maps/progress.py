@@ -11,6 +11,7 @@ estimated cost of the compounds under construction or beyond, set against the co
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from typing import Any
 
 import geopandas as gpd
@@ -18,30 +19,23 @@ import numpy as np
 import pandas as pd
 
 from geo.analysis import Analysis, City
-from geo.model import STAGES
 from geo.plan_store import plan_years
 from geo.policy.profiles import Profile
 from geo.progress.rules import pressing_deadline, project_status
+from geo.reports.labels import stage_name
 from geo.space.batches import Plan
 from maps._common import (
-    bounds,
+    View,
     esc,
     legend_html,
     money,
     money_unit,
-    place_title,
-    roads_layer,
-    select_street,
-    street_labels,
-    streets_layer,
+    outline_legend,
+    renderer,
     table_html,
     ui,
-    within,
-    zones_layer,
 )
 from maps._encode import StringTable, encode_polygons, ints
-from maps._page import PageSpec, render_page
-from maps.basemaps import basemap as get_basemap
 from maps.charts import grouped_bars, stacked_bars
 
 #: Stages before construction go from yellow to brown, construction is purple, later stages go from green
@@ -126,14 +120,6 @@ def _started_from(profile: Profile) -> int:
     return codes.index("construction") if "construction" in codes else len(codes) - 1
 
 
-def stage_name(profile: Profile, code: str, lang: str) -> str:
-    """The profile's Chinese name of a stage, or its English name (never the code) on English pages."""
-    if lang == "en":
-        return STAGES[code][1] if code in STAGES else code
-    spec = profile.stage(code)
-    return spec.zh if spec is not None else code
-
-
 def street_figures(
     progress: pd.DataFrame, *, profile: Profile, as_of: dt.date, has_plan: bool, lang: str = "zh"
 ) -> dict[str, list[list[Any]]]:
@@ -160,7 +146,7 @@ def street_figures(
         rows: list[list[Any]] = [["Communities" if en else "小区总数", f"{int(mask.sum()):,}", False]]
         for code in codes:
             count = int((mask & (progress["stage"] == code).to_numpy()).sum())
-            rows.append([stage_name(profile, code, lang), f"{count:,}", True])
+            rows.append([stage_name(code, lang, profile=profile), f"{count:,}", True])
         rows.append([ui(lang)["no_stage"], f"{int((mask & progress['stage'].isna().to_numpy()).sum()):,}", True])
         overdue = int((mask & (progress["status"] == "overdue").to_numpy()).sum())
         due_soon = int((mask & (progress["status"] == "due_soon").to_numpy()).sum())
@@ -276,7 +262,7 @@ def _charts_html(progress: pd.DataFrame, profile: Profile, plan: Plan | None, co
     en = lang == "en"
     codes = [s.code for s in profile.stages]
     streets = sorted(progress["street"].dropna().unique())
-    series = [*(stage_name(profile, c, lang) for c in codes), ui(lang)["no_stage"]]
+    series = [*(stage_name(c, lang, profile=profile) for c in codes), ui(lang)["no_stage"]]
     counts = (
         pd.crosstab(progress["street"], progress["stage"].fillna("_none"))
         .reindex(index=streets, columns=[*codes, "_none"], fill_value=0)
@@ -378,27 +364,21 @@ def render_progress_map(
     street, basemap, lang, plan_note
         As for :func:`maps.plan.render_plan_map`.
     """
-    bm = get_basemap(basemap)
-    area = select_street(city, street)
-    cands = analysis.candidates
-    if street is not None:
-        cands = cands[cands["street"] == street]
-    view = Analysis(cands, analysis.units, analysis.membership, analysis.scattered, analysis.profile, lang)
-    progress = community_progress(analysis=view, stages=stages, as_of=as_of, profile=profile, plan=plan, lang=lang)
+    view = View.of(city, analysis.candidates, street=street, basemap=basemap, lang=lang)
+    cands = view.candidates
+    in_view = replace(analysis, candidates=cands)
+    progress = community_progress(analysis=in_view, stages=stages, as_of=as_of, profile=profile, plan=plan, lang=lang)
     strings = StringTable()
     en = lang == "en"
     codes = [s.code for s in profile.stages]
     colours = [*stage_colours(profile), NO_STAGE_COLOUR]
     fill = progress["stage"].map({c: i for i, c in enumerate(codes)}).fillna(len(codes)).astype(int)
     stroke = progress["status"].map({"overdue": 0, "due_soon": 1}).fillna(2).astype(int)
-    shown = bm.to_display(
+    shown = view.bm.to_display(
         gpd.GeoDataFrame(cands[["community_id", "name"]], geometry=cands.geometry.values, crs=cands.crs)
     )
-    layers: list[dict[str, Any]] = [streets_layer(area, bm, lang)]
-    zones = within(city.zones, area)
-    if len(zones):
-        layers.append(zones_layer(zones, bm, lang, strings))
-    stage_texts = [stage_name(profile, s, lang) if s else None for s in progress["stage"]]
+    layers = view.under_layers(strings)
+    stage_texts = [stage_name(s, lang, profile=profile) if s else None for s in progress["stage"]]
     date_texts = [d.isoformat() if d is not None else None for d in progress["date"]]
     strings.prime(progress["street"], progress["status"], stage_texts, date_texts)
     layers.append(
@@ -412,7 +392,7 @@ def render_progress_map(
             "fill": fill.tolist(),
             "strokes": [OVERDUE, DUE_SOON, PLAIN],
             "stroke": stroke.tolist(),
-            "renderer": "canvas" if len(shown) > 3000 else "svg",
+            "renderer": renderer(len(shown)),
             "popup": "progress",
             "search": True,
             "street": strings.column(progress["street"]),
@@ -429,14 +409,13 @@ def render_progress_map(
             },
         }
     )
-    roads = within(city.roads, area)
-    if len(roads):
-        layers.append(roads_layer(roads, bm, lang, strings))
+    layers += view.over_layers(strings)
+    outline = outline_legend(lang)
     legend = [
         {
             "title": "Current stage" if en else "当前阶段",
             "items": [
-                {"swatch": {"fill": c}, "label": stage_name(profile, code, lang)}
+                {"swatch": {"fill": c}, "label": stage_name(code, lang, profile=profile)}
                 for code, c in zip(codes, colours, strict=False)
             ]
             + [{"swatch": {"fill": NO_STAGE_COLOUR}, "label": ui(lang)["no_stage"]}],
@@ -449,9 +428,9 @@ def render_progress_map(
                     "swatch": {"stroke": DUE_SOON["color"], "width": 2, "dash": True},
                     "label": ui(lang)["status"]["due_soon"],
                 },
-                {"swatch": {"stroke": "#3d3d3d", "width": 2}, "label": ui(lang)["streets"]},
-                {"swatch": {"stroke": "#8c8c8c", "width": 2, "fill": "#fff"}, "label": ui(lang)["roads"]},
-                {"swatch": {"hatch": True, "stroke": "#b2182b", "dash": True}, "label": ui(lang)["zones"]},
+                outline["streets"],
+                outline["roads"],
+                outline["zones"],
             ],
         },
     ]
@@ -465,25 +444,13 @@ def render_progress_map(
         + f"<h2>{'Overdue communities' if en else '逾期小区'}（{overdue['total']:,}）</h2><div id='rn-overdue'></div>"
         + legend_html(legend, lang)
     )
-    place = place_title(city, area, street, lang)
-    title = f"{place} — renovation progress map" if en else f"{place}城镇老旧小区改造进度图"
-    policy = (
-        f"{profile.name.get(lang)} ({profile.document})" if en else f"{profile.name.get(lang)}（{profile.document}）"
-    )
     as_of_line = f"Data as of {as_of.isoformat()}" if en else f"数据截至 {as_of.isoformat()}"
-    street_names = [s for s in (area["name"].tolist() or sorted(cands["street"].dropna().unique())) if s]
-    spec = PageSpec(
-        title=title,
-        subtitle=[policy, plan_note, as_of_line],
-        lang=lang,
-        bm=bm,
+    return view.render(
+        kind=("进度图", "progress map"),
+        profile=profile,
+        subtitle=[plan_note, as_of_line],
         strings=strings,
-        streets=street_names,
         layers=layers,
-        extent=bounds([bm.to_display(f) for f in (area, cands) if len(f)]),
         side=side,
-        street_labels=street_labels(area, bm),
-        labels=ui(lang),
         extra={"overdue": overdue},
     )
-    return render_page(spec)
