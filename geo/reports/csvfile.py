@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from geo.io.cells import csv_cell, plain
+from geo.io.cells import csv_rows, plain
 
 
 def write_csv(frame: pd.DataFrame, header: Sequence[str], path: str | Path) -> Path:
@@ -18,11 +18,6 @@ def write_csv(frame: pd.DataFrame, header: Sequence[str], path: str | Path) -> P
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8-sig", newline="") as fh:
         writer = csv.writer(fh)
-        writer.writerow([csv_cell(h) for h in header])
-        writer.writerows(
-            [
-                ["" if v is None else csv_cell(v) for v in map(plain, row)]
-                for row in frame.itertuples(index=False, name=None)
-            ]
-        )
+        writer.writerows(csv_rows([header]))
+        writer.writerows(csv_rows([plain(v) for v in row] for row in frame.itertuples(index=False, name=None)))
     return path

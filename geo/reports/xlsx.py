@@ -226,7 +226,6 @@ class Book:
         frame: pd.DataFrame,
         subtotals: Sequence[str] = (),
         totals: bool = True,
-        total_label: str | None = None,
         count_unit: str = "",
     ) -> int:
         """Write ``frame`` as a printable table sheet; returns the number of data rows.
@@ -238,8 +237,6 @@ class Book:
             street and one after each street). ``frame`` must already be sorted by them.
         totals
             Add a totals row (summed columns added up; the first column says 合计 and how many rows).
-        total_label
-            Text of the totals row's first cell instead of 合计.
         count_unit
             What the rows are, shown after the row count in subtotal and totals labels
             (``"个小区"`` gives 合计（12个小区））.
@@ -283,7 +280,7 @@ class Book:
                 counts[level] = 0
         ws.autofilter(HEADER_ROW - 1, 0, max(row - 1, HEADER_ROW), width - 1)
         if totals:
-            text = total_label or f"{words['total']}{words['(']}{n}{count_unit}{words[')']}"
+            text = f"{words['total']}{words['(']}{n}{count_unit}{words[')']}"
             _write_total(ws, row, grand, text, columns, bold)
         return n
 
