@@ -10,10 +10,10 @@ from fastapi.responses import HTMLResponse
 
 from api.deps import StoreDep, Viewer
 from api.errors import request_lang
-from geo.plan_store import find_plan
+from geo.plan_store import check_plan_profile, find_plan
 from geo.settings import policy_settings
 from geo.stores import Store
-from maps.service import check_plan_profile, map_profile, render_map
+from maps.service import map_profile, render_map
 
 router = APIRouter(tags=["Maps"])
 Basemap = Literal["none", "osm", "tianditu", "amap"]
@@ -30,11 +30,12 @@ def map_html(
     profile: str | None,
     plan_id: int | None,
     street: str | None,
-    basemap: str,
-    as_of: dt.date | None,
     lang: str,
+    basemap: str = "none",
+    as_of: dt.date | None = None,
 ) -> str:
-    """A map page from the app's cache, rebuilt when the data, the stage events or the plan shown changed."""
+    """A map page from the app's cache, rebuilt when the data, the stage events or the plan shown changed
+    (``as_of`` is today unless given)."""
     prof = map_profile(store, profile=profile, plan_id=plan_id, default=policy_settings().profile)
     saved = find_plan(store, profile=prof.id, plan_id=plan_id)
     check_plan_profile(saved, prof)
@@ -76,9 +77,8 @@ def plan_map(
         profile=profile,
         plan_id=plan,
         street=street,
-        basemap=basemap,
-        as_of=None,
         lang=request_lang(request),
+        basemap=basemap,
     )
     return HTMLResponse(html)
 
@@ -101,8 +101,8 @@ def progress_map(
         profile=profile,
         plan_id=plan,
         street=street,
+        lang=request_lang(request),
         basemap=basemap,
         as_of=as_of,
-        lang=request_lang(request),
     )
     return HTMLResponse(html)

@@ -76,22 +76,15 @@ def shared_link(
 SharedLink = Annotated[ShareLink, Depends(shared_link)]
 
 
-def link_url(request: Request, secret: str) -> str:
-    return str(request.base_url).rstrip("/") + f"/s/{secret}"
+def _url(request: Request, path: str) -> str:
+    """The absolute URL of ``path`` on this service, as the request reached it."""
+    return str(request.base_url).rstrip("/") + path
 
 
 @router.get("/s/{secret}", response_class=HTMLResponse, summary="A shared map page (no token needed)")
 def open_shared(request: Request, store: StoreDep, link: SharedLink) -> HTMLResponse:
     page = map_html(
-        request,
-        store,
-        kind=link.kind,
-        profile=link.profile,
-        plan_id=link.plan_id,
-        street=link.street,
-        basemap="none",
-        as_of=None,
-        lang=link.lang,
+        request, store, kind=link.kind, profile=link.profile, plan_id=link.plan_id, street=link.street, lang=link.lang
     )
     return HTMLResponse(page, headers=SHARED_HEADERS)
 
@@ -109,9 +102,9 @@ def make_share(body: ShareRequest, request: Request, store: StoreDep, user: Plan
         lang=body.lang,
     )
     return JSONResponse(
-        {**link.record(), "url": link_url(request, secret)},
+        {**link.record(), "url": _url(request, f"/s/{secret}")},
         status_code=201,
-        headers={"Location": str(request.base_url).rstrip("/") + f"/shares/{link.link_id}"},
+        headers={"Location": _url(request, f"/shares/{link.link_id}")},
     )
 
 

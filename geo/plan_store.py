@@ -19,8 +19,9 @@ import pandas as pd
 from sqlalchemy import select
 
 from geo.analysis import Analysis
-from geo.errors import NotFoundError
+from geo.errors import DataError, NotFoundError
 from geo.model import STORAGE_EPSG
+from geo.policy.profiles import Profile
 from geo.reports.plan_table import plan_members
 from geo.space.batches import YEAR_COLUMNS, Plan
 from geo.stores import Store
@@ -109,6 +110,23 @@ def find_plan(store: Store, *, profile: str | None = None, plan_id: int | None =
             f"no plan number {plan_id} (renewal plan prints the number of the plan it saves)",
         )
     return None if row is None else _saved(row)
+
+
+def check_plan_profile(saved: SavedPlan | None, profile: Profile) -> None:
+    """Refuse to show or share a plan under another profile than the one it was made under.
+
+    Raises
+    ------
+    DataError
+        ``saved`` was made under another profile than ``profile``.
+    """
+    if saved is not None and saved.profile != profile.id:
+        raise DataError(
+            f"规划 {saved.plan_id} 是按政策 {saved.profile} 制定的，不能按 {profile.id} 显示"
+            f"（去掉 --profile 或改为 {saved.profile}）",
+            f"plan {saved.plan_id} was made under profile {saved.profile}, not {profile.id} "
+            f"(drop --profile or use {saved.profile})",
+        )
 
 
 def plan_years(units: pd.DataFrame | None) -> pd.Series:

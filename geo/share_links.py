@@ -17,7 +17,7 @@ from sqlalchemy import select, update
 
 from geo.auth import hash_token
 from geo.errors import DataError, NotFoundError
-from geo.plan_store import find_plan
+from geo.plan_store import check_plan_profile, find_plan
 from geo.policy.profiles import load_profile
 from geo.stores import Store
 
@@ -142,15 +142,11 @@ def create_share(
                 f"没有街道“{street}”（本市街道：{'、'.join(names)}）",
                 f"no street {street!r} (the city's streets: {', '.join(names)})",
             )
-    if profile is not None:
-        load_profile(profile)
+    shown = None if profile is None else load_profile(profile)
     if plan_id is not None:
         saved = find_plan(store, plan_id=plan_id)
-        if profile is not None and saved is not None and saved.profile != profile:
-            raise DataError(
-                f"规划 {plan_id} 是按政策 {saved.profile} 制定的，不是 {profile}",
-                f"plan {plan_id} was made under profile {saved.profile}, not {profile}",
-            )
+        if shown is not None:
+            check_plan_profile(saved, shown)
     secret = secrets.token_urlsafe(18)
     created = now_utc()
     values = {

@@ -10,7 +10,7 @@ import datetime as dt
 
 from geo.analysis import Analysis, City, analyse, load_city
 from geo.errors import DataError
-from geo.plan_store import SavedPlan, find_plan, plan_from_saved
+from geo.plan_store import SavedPlan, check_plan_profile, find_plan, plan_from_saved
 from geo.policy.profiles import Profile, load_profile
 from geo.progress.store import current_stages
 from geo.stores import Store
@@ -31,17 +31,6 @@ def plan_note(saved: SavedPlan | None, *, profile: Profile, lang: str) -> str:
         f"政策 {profile.id} 尚无已保存的规划，图中不显示计划年度"
         f"（保存规划：renewal plan --all --profile {profile.id} --budget-per-year 年度预算）"
     )
-
-
-def check_plan_profile(saved: SavedPlan | None, profile: Profile) -> None:
-    """Refuse to draw a plan made under another profile than the map's."""
-    if saved is not None and saved.profile != profile.id:
-        raise DataError(
-            f"规划 {saved.plan_id} 是按政策 {saved.profile} 制定的，不能按 {profile.id} 显示"
-            f"（去掉 --profile 或改为 {saved.profile}）",
-            f"plan {saved.plan_id} was made under profile {saved.profile}, not {profile.id} "
-            f"(drop --profile or use {saved.profile})",
-        )
 
 
 def map_profile(store: Store, *, profile: str | None, plan_id: int | None, default: str) -> Profile:
