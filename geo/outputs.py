@@ -92,6 +92,31 @@ def write_candidate_lists(
     return written
 
 
+def write_plan_files(
+    out: Path,
+    *,
+    city: City,
+    analysis: Analysis,
+    plan: Plan,
+    lang: str,
+    context: Context,
+    content: pd.Series | None = None,
+) -> list[Path]:
+    """The plan's files in ``out``: its yearly totals (plan_years.csv), its packages (plan_packages.geojson) and the
+    plan table (计划表, XLSX and CSV). ``content``: 改造内容 per id, when already computed."""
+    if content is None:
+        content = works(city.communities, survey=city.survey, profile=analysis.profile, lang=lang)
+    table = NAMES["en" if lang == "en" else "zh"]["plan_table"]
+    written = [
+        write_year_table(plan.years, out / "plan_years.csv", lang=lang),
+        write_packages(plan.packages, out / "plan_packages.geojson", lang=lang),
+    ]
+    rows = plan_rows(analysis.candidates, plan.units, works=content, lang=lang)
+    return written + write_plan_table(
+        rows, xlsx=out / f"{table}.xlsx", csv=out / f"{table}.csv", context=context, lang=lang
+    )
+
+
 def write_ledger_file(
     path: Path,
     *,
@@ -139,16 +164,9 @@ def write_outputs(
     written = write_candidate_lists(out, city=city, analysis=analysis, years=years, lang=lang, context=context)
     written.append(write_units(analysis.units, out / "units.geojson", lang=lang))
     written.append(write_scattered(analysis.scattered, out / "scattered_buildings.csv", lang=lang))
-    written.append(write_year_table(plan.years, out / "plan_years.csv", lang=lang))
-    written.append(write_packages(plan.packages, out / "plan_packages.geojson", lang=lang))
     content = works(city.communities, survey=city.survey, profile=analysis.profile, lang=lang)
-    rows = plan_rows(analysis.candidates, plan.units, works=content, lang=lang)
-    written += write_plan_table(
-        rows,
-        xlsx=out / f"{names['plan_table']}.xlsx",
-        csv=out / f"{names['plan_table']}.csv",
-        context=context,
-        lang=lang,
+    written += write_plan_files(
+        out, city=city, analysis=analysis, plan=plan, lang=lang, context=context, content=content
     )
     written.append(
         write_ledger_file(

@@ -49,7 +49,7 @@ def render_map(
     plan_id: int | None = None,
     street: str | None = None,
     basemap: str = "none",
-    as_of: str | dt.date | None = None,
+    as_of: dt.date | None = None,
     lang: str = "zh",
     city: City | None = None,
     analysis: Analysis | None = None,
@@ -60,6 +60,10 @@ def render_map(
     ----------
     plan_id
         The saved plan to show; by default the latest plan saved for ``profile`` (none drawn when there is none).
+    as_of
+        The day the progress map judges deadlines on (default: today).
+    city, analysis
+        The store's city and its analysis under ``profile`` when the caller has them already (a cache, a run).
 
     Raises
     ------
@@ -83,7 +87,7 @@ def render_map(
         return render_plan_map(
             analysis=analysis, plan=plan, city=city, street=street, basemap=basemap, lang=lang, plan_note=note
         )
-    day = dt.date.fromisoformat(as_of) if isinstance(as_of, str) else (as_of or dt.date.today())
+    day = as_of or dt.date.today()
     return render_progress_map(
         analysis=analysis,
         city=city,

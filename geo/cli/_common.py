@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import os
 from collections.abc import Callable
@@ -23,6 +24,13 @@ ProfileOpt = Annotated[str | None, typer.Option("--profile", help="政策配置 
 ProfileFileOpt = Annotated[
     Path | None,
     typer.Option("--profile-file", help="从 YAML 文件读取政策配置 / load the policy profile from a YAML file"),
+]
+PlanOpt = Annotated[
+    int | None, typer.Option("--plan", help="规划编号（默认该政策最近保存的规划）/ saved plan number")
+]
+AsOfOpt = Annotated[
+    str | None,
+    typer.Option("--as-of", help="截至日期，如 2026-11-01 或 2026年11月1日（默认今天）/ deadlines judged on (today)"),
 ]
 
 
@@ -93,6 +101,21 @@ def progress_bar(total: int) -> Callable[[int, int], None]:
             bar.stop()
 
     return tick
+
+
+def as_of_day(text: str | None) -> dt.date:
+    """The day ``--as-of`` names, in any form a Chinese spreadsheet writes dates (2026-11-01, 2026年11月1日,
+    2026/11/1); today when it is not given."""
+    from geo.errors import DataError
+    from geo.progress.dates import parse_date
+
+    try:
+        return parse_date(text) or dt.date.today()
+    except ValueError as exc:
+        raise DataError(
+            f"--as-of 不是日期：{text}（可写作 2026-11-01 或 2026年11月1日）",
+            f"--as-of is not a date: {text} (write 2026-11-01)",
+        ) from exc
 
 
 def user_name() -> str:

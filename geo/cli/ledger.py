@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from geo.cli._common import Lang, ProfileOpt, console, err_console, friendly, resolve_profile
+from geo.cli._common import AsOfOpt, Lang, ProfileOpt, as_of_day, console, err_console, friendly, resolve_profile
 
 ledger_app = typer.Typer(help="改造台账 / progress ledger", no_args_is_help=True)
 
@@ -17,24 +16,17 @@ ledger_app = typer.Typer(help="改造台账 / progress ledger", no_args_is_help=
 @friendly
 def ledger_export(
     output: Annotated[Path, typer.Option("--output", help="台账.xlsx / output file")] = Path("台账.xlsx"),
-    as_of: Annotated[
-        str | None, typer.Option("--as-of", help="进度截至日期（默认今天）/ deadlines judged on")
-    ] = None,
+    as_of: AsOfOpt = None,
     profile: ProfileOpt = None,
     lang: Lang = "zh",
 ) -> None:
     """导出台账（项目基本情况、年度计划、改造进展、改造效果、阶段记录）/ Export the ledger; stage import reads it."""
     from geo.analysis import analyse, load_city
-    from geo.errors import DataError
     from geo.outputs import context, data_as_of, write_ledger_file
     from geo.plan_store import find_plan
-    from geo.progress.dates import parse_date
     from geo.stores import open_store
 
-    try:
-        day = parse_date(as_of) or dt.date.today()
-    except ValueError as exc:
-        raise DataError(f"--as-of 不是日期：{as_of}", f"--as-of is not a date: {as_of}") from exc
+    day = as_of_day(as_of)
     prof = resolve_profile(profile, lang=lang)
     store = open_store()
     city = load_city(store)

@@ -7,11 +7,17 @@ from typing import Annotated
 
 import typer
 
-from geo.cli._common import Lang, ProfileFileOpt, ProfileOpt, console, friendly, resolve_profile
-
-PlanOpt = Annotated[
-    int | None, typer.Option("--plan", help="规划编号（默认该政策最近保存的规划）/ saved plan number")
-]
+from geo.cli._common import (
+    AsOfOpt,
+    Lang,
+    PlanOpt,
+    ProfileFileOpt,
+    ProfileOpt,
+    as_of_day,
+    console,
+    friendly,
+    resolve_profile,
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -24,7 +30,7 @@ def map_cmd(
     output: Annotated[Path, typer.Option("--output", help="FILE.html")],
     street: Annotated[str | None, typer.Option("--street")] = None,
     basemap: Annotated[str, typer.Option("--basemap", help="none|osm|tianditu|amap")] = "none",
-    as_of: Annotated[str | None, typer.Option("--as-of", help="进度日期 YYYY-MM-DD（默认今天）")] = None,
+    as_of: AsOfOpt = None,
     plan: PlanOpt = None,
     profile: ProfileOpt = None,
     profile_file: ProfileFileOpt = None,
@@ -43,7 +49,14 @@ def map_cmd(
     else:
         prof = map_profile(store, profile=profile, plan_id=plan, default=policy_settings().profile)
     html = render_map(
-        store, kind=kind, profile=prof, plan_id=plan, street=street, basemap=basemap, as_of=as_of, lang=lang
+        store,
+        kind=kind,
+        profile=prof,
+        plan_id=plan,
+        street=street,
+        basemap=basemap,
+        as_of=as_of_day(as_of),
+        lang=lang,
     )
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(html, encoding="utf-8")

@@ -98,9 +98,9 @@ def plan_cmd(
     share where it sets one; ``--no-include-conditional`` plans eligible communities only.
     """
     from geo.analysis import analyse, load_city, plan_streets, save_plan
-    from geo.outputs import context, data_as_of
-    from geo.reports.layers import write_packages, write_units
-    from geo.reports.plan_table import plan_rows, works, write_plan_table, write_year_table, year_table
+    from geo.outputs import context, data_as_of, write_plan_files
+    from geo.reports.layers import write_units
+    from geo.reports.plan_table import year_table
     from geo.stores import open_store
 
     if not street and not all_streets:
@@ -131,23 +131,8 @@ def plan_cmd(
     for w in plan.warnings:
         err_console.print(f"[yellow]{'Note: ' if lang == 'en' else '注意：'}[/]{w}", soft_wrap=True)
     if output is not None:
-        output.mkdir(parents=True, exist_ok=True)
-        write_year_table(plan.years, output / "plan_years.csv", lang=lang)
+        ctx = context(city, prof, lang=lang, data_as_of=data_as_of(store))
+        write_plan_files(output, city=city, analysis=analysis, plan=plan, lang=lang, context=ctx)
         write_units(plan.units, output / "plan_units.geojson", lang=lang)
-        write_packages(plan.packages, output / "plan_packages.geojson", lang=lang)
-        rows = plan_rows(
-            analysis.candidates,
-            plan.units,
-            works=works(city.communities, survey=city.survey, profile=prof, lang=lang),
-            lang=lang,
-        )
-        table = "plan_table" if lang == "en" else "计划表"
-        write_plan_table(
-            rows,
-            xlsx=output / f"{table}.xlsx",
-            csv=output / f"{table}.csv",
-            context=context(city, prof, lang=lang, data_as_of=data_as_of(store)),
-            lang=lang,
-        )
         console.print(f"→ {output}")
     console.print(f"plan {name} v{version}" if lang == "en" else f"计划 {name} 第{version}版")

@@ -2,31 +2,29 @@
 
 from __future__ import annotations
 
-import getpass
 from typing import Annotated
 
 import typer
 
-from geo.cli._common import Lang, ProfileOpt, console, err_console, friendly
+from geo.cli._common import Lang, PlanOpt, ProfileOpt, console, err_console, friendly, user_name
 
 share_app = typer.Typer(help="分享链接：领导无需令牌即可打开的只读地图 / Read-only share links to a map page.")
 
 Street = Annotated[str | None, typer.Option("--street", help="只显示该街道 / one street only")]
 Days = Annotated[int, typer.Option("--days", help="有效天数（1–365）/ days the link works")]
-PlanOpt = Annotated[
-    int | None, typer.Option("--plan", help="规划编号（默认该政策最近保存的规划）/ saved plan number")
-]
 BaseUrl = Annotated[
     str,
     typer.Option("--base-url", envvar="RENEWAL_PUBLIC_URL", help="服务对外地址 / the service's address for readers"),
 ]
 
 
+#: The maps a link can open, as a Chinese reader names them.
+MAP_WORDS = {"plan": "规划图", "progress": "进度图"}
+
+
 def _actor() -> str:
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):
-        return "cli"
+    """Who makes or revokes a link from the command line (``cli:`` and the system login)."""
+    return f"cli:{user_name()}"
 
 
 def _make(
@@ -38,7 +36,7 @@ def _make(
     link, secret = create_share(
         open_store(), kind=kind, actor=_actor(), street=street, days=days, profile=profile, plan_id=plan, lang=lang
     )
-    what = {"plan": "规划图", "progress": "进度图"}[kind] if lang != "en" else f"{kind} map"
+    what = MAP_WORDS[kind] if lang != "en" else f"{kind} map"
     scope = street or ("全部街道" if lang != "en" else "all streets")
     err_console.print(
         f"分享链接 {link.link_id}：{what}（{scope}），有效至 {link.expires_at:%Y-%m-%d %H:%M} UTC；"
@@ -93,7 +91,7 @@ def share_list(lang: Lang = "zh") -> None:
         state = link.state()
         table.add_row(
             str(link.link_id),
-            link.kind,
+            link.kind if en else MAP_WORDS[link.kind],
             link.street or ("all" if en else "全部"),
             str(link.plan_id) if link.plan_id else ("latest" if en else "最新"),
             link.created_by,

@@ -7,7 +7,16 @@ from typing import Annotated
 
 import typer
 
-from geo.cli._common import Lang, ProfileFileOpt, ProfileOpt, console, friendly, resolve_profile
+from geo.cli._common import (
+    AsOfOpt,
+    Lang,
+    ProfileFileOpt,
+    ProfileOpt,
+    as_of_day,
+    console,
+    friendly,
+    resolve_profile,
+)
 
 stage_app = typer.Typer(help="改造进度 / project stages", no_args_is_help=True)
 
@@ -98,23 +107,17 @@ def stage_show(
             "--plan-year", help="计划年度（默认取该政策最新保存的计划）/ plan year (default: latest saved plan)"
         ),
     ] = None,
-    as_of: Annotated[str | None, typer.Option("--as-of", help="截至日期 YYYY-MM-DD（默认今天）/ as of")] = None,
+    as_of: AsOfOpt = None,
     lang: Lang = "zh",
 ) -> None:
     """阶段记录（含更正）与各项时限及状态 / Stage history (corrections included), deadlines and their status."""
-    import datetime as dt
-
     from geo.analysis import plan_year_of
-    from geo.errors import DataError
     from geo.progress.rules import deadline_states, history_lines
     from geo.progress.store import stage_history
     from geo.stores import open_store
 
     en = lang == "en"
-    try:
-        day = dt.date.fromisoformat(as_of) if as_of else dt.date.today()
-    except ValueError as exc:
-        raise DataError(f"日期格式应为 YYYY-MM-DD：{as_of}", f"date must be YYYY-MM-DD: {as_of}") from exc
+    day = as_of_day(as_of)
     prof = resolve_profile(profile)
     store = open_store()
     history = stage_history(store, community_id)
