@@ -10,7 +10,7 @@ from __future__ import annotations
 import atexit
 import os
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -114,6 +114,27 @@ def both_stores(tmp_path: Path) -> Iterator[tuple[Store, Store]]:
     _truncate(pg)
     yield sqlite, pg
     sqlite.dispose()
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[Store | str], None]]:
+    """The command line as a planner runs it: from a folder of its own (``tmp_path``), with no store and no
+    profile in the environment. Call it with a store (or a database URL) to point the command line at it."""
+    from geo import settings
+
+    def use(target: Store | str) -> None:
+        url = target if isinstance(target, str) else target.engine.url.render_as_string(hide_password=False)
+        monkeypatch.setenv("RENEWAL_DATABASE_URL", url)
+        settings.database_settings.cache_clear()
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("RENEWAL_DATABASE_URL", raising=False)
+    monkeypatch.delenv("RENEWAL_PROFILE", raising=False)
+    settings.database_settings.cache_clear()
+    settings.policy_settings.cache_clear()
+    yield use
+    settings.database_settings.cache_clear()
+    settings.policy_settings.cache_clear()
 
 
 @pytest.fixture

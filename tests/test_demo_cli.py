@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import geopandas as gpd
@@ -18,17 +19,9 @@ runner = CliRunner()
 
 
 @pytest.fixture
-def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("RENEWAL_DATABASE_URL", raising=False)
-    monkeypatch.delenv("RENEWAL_PROFILE", raising=False)
-    from geo import settings
-
-    settings.database_settings.cache_clear()
-    settings.policy_settings.cache_clear()
-    yield tmp_path
-    settings.database_settings.cache_clear()
-    settings.policy_settings.cache_clear()
+def in_tmp(tmp_path: Path, cli_env: Callable[[str], None]) -> Path:
+    """The folder the command line runs from, with no store and no profile in the environment."""
+    return tmp_path
 
 
 def test_demo_writes_every_output_and_is_safe_to_rerun(in_tmp: Path) -> None:
@@ -89,12 +82,9 @@ def test_cli_import_bad_file_exits_nonzero_naming_row_and_writes_nothing(in_tmp:
     assert gpd.read_file(in_tmp / "e.geojson")["id"].tolist() == ["A"]
 
 
-def test_cli_candidates_json_for_a_street(in_tmp: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cli_candidates_json_for_a_street(in_tmp: Path, cli_env: Callable[[str], None]) -> None:
     run_demo(out=in_tmp / "out")
-    monkeypatch.setenv("RENEWAL_DATABASE_URL", "sqlite:///var/demo.sqlite")
-    from geo import settings
-
-    settings.database_settings.cache_clear()
+    cli_env("sqlite:///var/demo.sqlite")
     streets = gpd.read_file(Path(__file__).resolve().parents[1] / "data" / "boundaries" / "streets.geojson")
     name = streets["name"].iloc[0]
     result = runner.invoke(app, ["candidates", "--street", name, "--profile", "lucheng-2020"])

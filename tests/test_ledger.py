@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -53,21 +53,13 @@ def test_what_is_not_a_date_is_refused(bad: object) -> None:
         parse_date(bad)
 
 
-def _url(store: Store) -> str:
-    return store.engine.url.render_as_string(hide_password=False)
-
-
 @pytest.fixture
-def city(store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Store]:
-    """The sample city run under Mangshi's policy (which has stage deadlines), plan years from 2021."""
-    from geo import settings
-
+def city(store: Store, tmp_path: Path, cli_env: Callable[[Store], None]) -> Store:
+    """The sample city run under Mangshi's policy (which has stage deadlines), plan years from 2021; the CLI
+    pointed at it."""
     run_city(SAMPLE, store=store, profile=MANGSHI, out=tmp_path / "run", year_from=2021, budget_per_year=60_000_000)
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("RENEWAL_DATABASE_URL", _url(store))
-    settings.database_settings.cache_clear()
-    yield store
-    settings.database_settings.cache_clear()
+    cli_env(store)
+    return store
 
 
 def _planned_in(store: Store, year: int) -> list[str]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,38 +16,33 @@ import pytest
 import shapely
 from typer.testing import CliRunner
 
-from geo import settings
 from geo.analysis import Analysis, City, analyse, load_city, plan_streets
 from geo.cli import app
 from geo.crs import wgs84_to_gcj02
 from geo.errors import DataError, NotFoundError
-from geo.io.importers import import_layer
 from geo.policy.profiles import load_profile
 from geo.stores import open_store
 from maps.plan import render_plan_map
 from maps.progress import community_progress, render_progress_map, stage_colours
+from tests.test_api_features import load_sample
 
-SAMPLE = Path(__file__).resolve().parents[1] / "data" / "boundaries"
 MANGSHI = load_profile("mangshi-2020")
 CHUXIONG = load_profile("chuxiong-2020")
-LAYERS = ("streets", "neighbourhoods", "communities", "buildings", "zones", "roads")
 
 
-def load(store_url: str) -> None:
+def load(store_url: str) -> City:
+    """The sample city imported into the store at ``store_url``, as the maps read it back."""
     store = open_store(store_url)
-    for layer in LAYERS:
-        import_layer(store, layer, SAMPLE / f"{layer}.geojson")
-    import_layer(store, "survey", SAMPLE / "survey.xlsx")
-    store.dispose()
+    try:
+        load_sample(store)
+        return load_city(store)
+    finally:
+        store.dispose()
 
 
 @pytest.fixture(scope="module")
 def sample(tmp_path_factory: pytest.TempPathFactory) -> tuple[City, Analysis]:
-    url = f"sqlite:///{tmp_path_factory.mktemp('maps') / 'city.sqlite'}"
-    load(url)
-    store = open_store(url)
-    city = load_city(store)
-    store.dispose()
+    city = load(f"sqlite:///{tmp_path_factory.mktemp('maps') / 'city.sqlite'}")
     return city, analyse(city, profile=MANGSHI)
 
 
@@ -262,13 +258,12 @@ def test_stage_colours_stay_apart_at_the_end_of_the_scale() -> None:
 
 
 @pytest.fixture
-def cli_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+def cli_store(tmp_path: Path, cli_env: Callable[[str], None]) -> Path:
+    """The sample city in a SQLite store of its own, the CLI pointed at it (run from ``tmp_path``)."""
     url = f"sqlite:///{tmp_path / 'cli.sqlite'}"
     load(url)
-    monkeypatch.setenv("RENEWAL_DATABASE_URL", url)
-    settings.database_settings.cache_clear()
-    yield tmp_path
-    settings.database_settings.cache_clear()
+    cli_env(url)
+    return tmp_path
 
 
 def test_map_plan_shows_the_saved_seven_year_plan(cli_store: Path) -> None:

@@ -15,7 +15,7 @@ import pytest
 from geo.analysis import analyse, load_city, plan_streets, save_plan
 from geo.auth import add_user
 from geo.policy.profiles import load_profile
-from geo.stores import Store, open_store
+from geo.stores import Store
 from maps.plan import render_plan_map
 from maps.progress import render_progress_map
 from tests.test_api_edit_page import browser_page  # noqa: F401 - the fixture
@@ -29,11 +29,7 @@ PROFILE = load_profile("chuxiong-2020")
 @pytest.fixture(scope="module")
 def pages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     out = tmp_path_factory.mktemp("browser")
-    url = f"sqlite:///{out / 'city.sqlite'}"
-    load(url)
-    store = open_store(url)
-    city = load_city(store)
-    store.dispose()
+    city = load(f"sqlite:///{out / 'city.sqlite'}")
     analysis = analyse(city, profile=PROFILE)
     plan = plan_streets(analysis, streets=None, year_from=2026, budget_per_year=60_000_000)
     plan_page = out / "plan.html"
@@ -93,6 +89,14 @@ def offline(page) -> list[str]:
     return errors
 
 
+def open_offline(page, url: str) -> list[str]:
+    """Open a map page with the network cut off (see :func:`offline`) and wait until it has drawn its layers."""
+    errors = offline(page)
+    page.goto(url)
+    page.wait_for_selector("body[data-rendered]")
+    return errors
+
+
 def _centre_of(page, community_id: str) -> tuple[float, float]:
     """Page coordinates of a compound's centre, through the page's own map."""
     x, y = page.evaluate(
@@ -111,9 +115,7 @@ def _centre_of(page, community_id: str) -> tuple[float, float]:
 
 def test_clicking_a_compound_on_the_plan_map_shows_the_compound(pages: dict[str, Any], browser_page) -> None:  # noqa: F811
     page = browser_page
-    errors = offline(page)
-    page.goto(pages["plan"].as_uri())
-    page.wait_for_selector("body[data-rendered]")
+    errors = open_offline(page, pages["plan"].as_uri())
     assert int(page.get_attribute("body", "data-rendered")) > pages["n"]
     # folium's controls and plugins are on the page: scale, layers, fullscreen, measure, minimap, search.
     for selector in (
@@ -148,9 +150,7 @@ def test_clicking_a_compound_on_the_plan_map_shows_the_compound(pages: dict[str,
 
 def test_progress_page_shows_street_table_and_charts_offline(pages: dict[str, Any], browser_page) -> None:  # noqa: F811
     page = browser_page
-    errors = offline(page)
-    page.goto(pages["progress"].as_uri())
-    page.wait_for_selector("body[data-rendered]")
+    errors = open_offline(page, pages["progress"].as_uri())
     rows = page.locator("tr.rn-pick")
     assert rows.count() == len(pages["streets"])
     assert page.locator("svg.rn-chart").count() == 2
@@ -173,9 +173,7 @@ def test_progress_page_shows_street_table_and_charts_offline(pages: dict[str, An
 
 def test_overdue_list_names_deadline_and_clause_and_follows_the_street(pages: dict[str, Any], browser_page) -> None:  # noqa: F811
     page = browser_page
-    errors = offline(page)
-    page.goto(pages["overdue"].as_uri())
-    page.wait_for_selector("body[data-rendered]")
+    errors = open_offline(page, pages["overdue"].as_uri())
     late_id, late_street = pages["late"]
     rows = page.locator("#rn-overdue tbody tr")
     assert rows.count() >= 1

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import geopandas as gpd
@@ -24,23 +24,11 @@ runner = CliRunner()
 STREETS = ["华庭街道", "梅宁街道", "德岭街道", "竹和街道"]
 
 
-def _url(store: Store) -> str:
-    return store.engine.url.render_as_string(hide_password=False)
-
-
 @pytest.fixture
-def env(store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Store]:
+def env(store: Store, cli_env: Callable[[Store], None]) -> Store:
     """The CLI pointed at the test store, run from a folder of its own, with no profile in the environment."""
-    from geo import settings
-
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("RENEWAL_DATABASE_URL", _url(store))
-    monkeypatch.delenv("RENEWAL_PROFILE", raising=False)
-    settings.database_settings.cache_clear()
-    settings.policy_settings.cache_clear()
-    yield store
-    settings.database_settings.cache_clear()
-    settings.policy_settings.cache_clear()
+    cli_env(store)
+    return store
 
 
 @pytest.fixture
