@@ -46,6 +46,7 @@ def data_as_of(store: Store) -> dt.date | None:
 
 
 def context(city: City, profile: Profile, *, lang: str, data_as_of: dt.date | None) -> Context:
+    """The heading facts of every workbook written for ``city`` under ``profile``."""
     return Context.of(profile, city=city_name(city.streets), data_as_of=data_as_of, lang=lang)
 
 

@@ -52,6 +52,7 @@ class SavedPlan:
 
     @property
     def warnings(self) -> list[str]:
+        """The notes the plan was saved with (over-budget units, pins it could not honour)."""
         return list(self.result.get("warnings") or [])
 
     def label(self, lang: str = "zh") -> str:
@@ -162,9 +163,7 @@ def _unit_outlines(units: pd.DataFrame, analysis: Analysis) -> np.ndarray:
 def plan_from_saved(saved: SavedPlan, analysis: Analysis) -> Plan:
     """The saved plan as a :class:`Plan`, with unit and package outlines from the current analysis."""
     result = saved.result
-    units = pd.DataFrame(result.get("units") or [])
-    if units.empty:
-        units = pd.DataFrame(columns=["unit_id", "street", "members", "package_id", "year"])
+    units = saved.units
     units["members"] = units["members"].map(lambda m: list(m) if isinstance(m, list) else [])
     units["year"] = pd.to_numeric(units["year"], errors="coerce").astype("Int64")
     unit_gdf = gpd.GeoDataFrame(units, geometry=_unit_outlines(units, analysis), crs=STORAGE_EPSG)
@@ -178,4 +177,4 @@ def plan_from_saved(saved: SavedPlan, analysis: Analysis) -> Plan:
         packages, geometry=outline.geometry.reindex(packages["package_id"]).to_numpy(), crs=STORAGE_EPSG
     )
     years = pd.DataFrame(result.get("years") or [], columns=YEAR_COLUMNS)
-    return Plan(units=unit_gdf, packages=package_gdf, years=years, warnings=list(result.get("warnings") or []))
+    return Plan(units=unit_gdf, packages=package_gdf, years=years, warnings=saved.warnings)

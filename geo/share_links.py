@@ -40,6 +40,7 @@ def _utc(value: Any) -> dt.datetime | None:
 
 
 def now_utc() -> dt.datetime:
+    """Now, in UTC to the second (what links store and compare)."""
     return dt.datetime.now(dt.UTC).replace(microsecond=0)
 
 

@@ -107,6 +107,7 @@ CANVAS_FROM = 3000
 
 
 def ui(lang: str) -> dict[str, Any]:
+    """The page's words in ``lang`` (Chinese unless ``en``); the runtime gets them too, for popups."""
     return _UI["en" if lang == "en" else "zh"]
 
 
@@ -132,6 +133,7 @@ def within(frame: gpd.GeoDataFrame, area: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 
 def bounds(frames: list[gpd.GeoDataFrame]) -> list[float]:
+    """``[minx, miny, maxx, maxy]`` around every non-empty frame: the extent a page opens on."""
     boxes = [f.total_bounds for f in frames if len(f)]
     stacked = np.vstack(boxes)
     return [
@@ -154,6 +156,7 @@ def place_title(city: City, area: gpd.GeoDataFrame, street: str | None, lang: st
 
 
 def streets_layer(streets: gpd.GeoDataFrame, bm: Basemap, lang: str) -> dict[str, Any]:
+    """Street outlines, drawn but never taking a click (it goes to the compound underneath)."""
     shown = bm.to_display(streets)
     return {
         "id": "streets",
@@ -199,6 +202,7 @@ def roads_layer(roads: gpd.GeoDataFrame, bm: Basemap, lang: str, strings: String
 
 
 def zones_layer(zones: gpd.GeoDataFrame, bm: Basemap, lang: str, strings: StringTable) -> dict[str, Any]:
+    """Excluded zones, hatched red, named with their kind on hover."""
     shown = bm.to_display(zones)
     kinds = [ZONE_KINDS.get(k, k) if lang != "en" else k for k in shown["kind"]]
     texts = [
@@ -329,6 +333,7 @@ def swatch(
 
 
 def legend_html(sections: Sequence[dict[str, Any]], lang: str) -> str:
+    """The legend: sections of ``{"title", "items": [{"swatch": swatch() arguments, "label"}]}``."""
     parts = [f"<h2>{esc(ui(lang)['legend'])}</h2>"]
     for section in sections:
         items = "".join(

@@ -75,7 +75,7 @@ def community_progress(
 ) -> pd.DataFrame:
     """One row per community: its current stage and date, plan year, and deadline status as of ``as_of``.
 
-    ``status`` and ``reason`` come from :func:`geo.progress.project_status`, ``due`` and ``clause`` (the rule's
+    ``status`` and ``reason`` come from :func:`geo.progress.rules.project_status`, ``due`` and ``clause`` (the rule's
     text and source) from :func:`geo.progress.rules.pressing_deadline`, with each community's current stage
     standing for its history (stages are recorded in order, so reaching it means every earlier stage was reached).
     Communities with neither a stage nor a plan year have no status (nothing is due for them).
