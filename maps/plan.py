@@ -17,6 +17,7 @@ import pandas as pd
 
 from geo.analysis import Analysis, City
 from geo.crs import metric_crs
+from geo.reports.labels import source_text
 from geo.reports.plan_table import plan_members
 from geo.space.batches import Plan
 from maps._common import (
@@ -80,7 +81,10 @@ def _communities_layer(
         for b in shown["score_breakdown"]
     ]
     reasons = [
-        [[strings.add(r.get("text")), strings.add(r.get("source"))] for r in (rs if isinstance(rs, list) else [])]
+        [
+            [strings.add(r.get("text")), strings.add(source_text(r.get("source"), lang) or None)]
+            for r in (rs if isinstance(rs, list) else [])
+        ]
         for rs in shown["reasons"]
     ]
     unit = member["unit_id"].where(member["unit_id"].notna(), shown["unit_id"].to_numpy())

@@ -22,7 +22,7 @@ from geo.analysis import Analysis, City
 from geo.plan_store import plan_years
 from geo.policy.profiles import Profile
 from geo.progress.rules import pressing_deadline, project_status
-from geo.reports.labels import stage_name
+from geo.reports.labels import source_text, stage_name
 from geo.space.batches import Plan
 from maps._common import (
     View,
@@ -107,12 +107,17 @@ def community_progress(
         status, reason = project_status(profile, history=history, plan_year=year, as_of=as_of, lang=lang)
         pressing = pressing_deadline(profile, history=history, plan_year=year)
         due, rule = pressing if pressing is not None else (None, None)
-        clause = None if rule is None else f"{rule.text.get(lang)}（{rule.source}）"
+        clause = None if rule is None else _clause(rule.text.get(lang), source_text(rule.source, lang), lang)
         verdicts[key] = (status, reason, due, clause)
     found = keys.map(verdicts)
     for i, column in enumerate(("status", "reason", "due", "clause")):
         frame[column] = [v[i] for v in found]
     return frame[PROGRESS_COLUMNS]
+
+
+def _clause(text: str, source: str, lang: str) -> str:
+    """A deadline rule and its source, as the overdue list prints it."""
+    return f"{text} ({source})" if lang == "en" else f"{text}（{source}）"
 
 
 def _started_from(profile: Profile) -> int:

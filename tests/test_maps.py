@@ -21,6 +21,7 @@ from geo.cli import app
 from geo.crs import wgs84_to_gcj02
 from geo.errors import DataError, NotFoundError
 from geo.policy.profiles import load_profile
+from geo.reports.labels import SOURCE_EN_MARK, source_text
 from geo.stores import open_store
 from maps.plan import render_plan_map
 from maps.progress import community_progress, render_progress_map, stage_colours
@@ -88,7 +89,9 @@ def test_plan_map_is_folium_self_contained_and_complete(sample: tuple[City, Anal
     first = analysis.candidates.iloc[0]
     strings = data["strings"]
     reason = first["reasons"][0]
-    assert [strings[i] for i in communities["props"]["reasons"][0][0]] == [reason["text"], reason["source"]]
+    source = source_text(reason["source"], "zh")  # a Chinese page cites the Chinese part of a bilingual source
+    assert [strings[i] for i in communities["props"]["reasons"][0][0]] == [reason["text"], source]
+    assert SOURCE_EN_MARK in reason["source"] and not any(SOURCE_EN_MARK in s for s in strings)
     assert communities["props"]["cost"][0] == int(first["cost_yuan"])
     year_of = plan.units[["members", "year"]].explode("members").set_index("members")["year"]
     planned = analysis.candidates["community_id"].map(year_of)
@@ -205,6 +208,30 @@ def test_community_progress_overdue_as_of_a_fixed_date(sample: tuple[City, Analy
     assert "〔" in by_id.loc[late, "clause"]  # the clause names its document
     assert by_id.loc[stages["community_id"][0], "status"] == "on_track"
     assert progress["status"].notna().sum() == 3
+
+
+def test_deadline_clauses_cite_their_source_in_the_page_language(sample: tuple[City, Analysis]) -> None:
+    _city, analysis = sample
+    plan = plan_streets(analysis, streets=None, year_from=2021, budget_per_year=30_000_000)
+    nothing_recorded = pd.DataFrame({"community_id": [], "stage": [], "date": []}, dtype=object)
+    clauses = {
+        lang: set(
+            community_progress(
+                analysis=analysis,
+                stages=nothing_recorded,
+                as_of=dt.date(2021, 12, 1),
+                profile=MANGSHI,
+                plan=plan,
+                lang=lang,
+            )["clause"].dropna()
+        )
+        for lang in ("zh", "en")
+    }
+    # Mangshi's survey deadline reads "10月前" as the end of October, an assumption its source states in both
+    # languages: each page cites its own language only.
+    assert any("假设：“10月前”按10月底前理解" in c for c in clauses["zh"])
+    assert any("assumption: '10月前' read as by the end of that month" in c for c in clauses["en"])
+    assert not any(SOURCE_EN_MARK in c for lang in clauses for c in clauses[lang])
 
 
 def test_progress_page_street_table_figures_charts_and_overdue_list(sample: tuple[City, Analysis]) -> None:
