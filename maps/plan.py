@@ -17,7 +17,7 @@ import pandas as pd
 
 from geo.analysis import Analysis, City
 from geo.crs import metric_crs
-from geo.reports.labels import source_text
+from geo.policy.profiles import source_text
 from geo.reports.plan_table import plan_members
 from geo.space.batches import Plan
 from maps._common import (

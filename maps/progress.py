@@ -20,9 +20,9 @@ import pandas as pd
 
 from geo.analysis import Analysis, City
 from geo.plan_store import plan_years
-from geo.policy.profiles import Profile
+from geo.policy.profiles import Profile, source_text
 from geo.progress.rules import pressing_deadline, project_status
-from geo.reports.labels import source_text, stage_name
+from geo.reports.labels import stage_name
 from geo.space.batches import Plan
 from maps._common import (
     View,

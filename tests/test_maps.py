@@ -20,8 +20,7 @@ from geo.analysis import Analysis, City, analyse, load_city, plan_streets
 from geo.cli import app
 from geo.crs import wgs84_to_gcj02
 from geo.errors import DataError, NotFoundError
-from geo.policy.profiles import load_profile
-from geo.reports.labels import SOURCE_EN_MARK, source_text
+from geo.policy.profiles import SOURCE_EN_MARK, load_profile, source_text
 from geo.stores import open_store
 from maps.plan import render_plan_map
 from maps.progress import community_progress, render_progress_map, stage_colours

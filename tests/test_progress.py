@@ -280,6 +280,21 @@ def test_mangshi_deadline_lines_name_status_stage_and_clause() -> None:
     assert late[0].line(MANGSHI, "en").startswith("[done (reached 2020-11-05, 5 days late)] due 2020-10-31")
 
 
+def test_deadline_and_advice_texts_speak_one_language() -> None:
+    """A rule source that holds both languages ("假设：… | en: assumption: …") is shown in the page's language."""
+    history = _events(("survey", "2020-08-03"), ("consent_1", "2020-11-05"))
+    for lang, foreign in (("zh", " | en:"), ("en", "假设：")):
+        lines = [s.line(MANGSHI, lang) for s in deadline_states(MANGSHI, history=history, plan_year=2021,
+                                                                 as_of=D(2020, 11, 6))]  # fmt: skip
+        _status, reason = project_status(MANGSHI, history=history, plan_year=2021, as_of=D(2021, 1, 15), lang=lang)
+        advice = stage_advisories(
+            MANGSHI, stage="consent_1", evidence={"households_agree": 50, "households_total": 90}, lang=lang
+        )
+        texts = [*lines, reason, *advice]
+        assert advice and all(foreign not in t for t in texts), [t for t in texts if foreign in t]
+    assert "assumption" in " ".join(lines)  # the English half is there, in English
+
+
 def test_mangshi_property_management_within_three_months_of_acceptance() -> None:
     history = _events(
         ("survey", "2020-08-03"),

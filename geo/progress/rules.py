@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from geo.errors import ConflictError, DataError
 from geo.model import STAGES
-from geo.policy.profiles import Profile, Stage
+from geo.policy.profiles import Profile, Stage, source_text
 from geo.progress.calendar import WorkCalendar, check_period, working_days
 from geo.progress.deadlines import DeadlineRule, load_deadlines
 
@@ -128,7 +128,7 @@ def _stage_label(profile: Profile, code: str, lang: str) -> str:
 
 
 def _refuse(zh: str, en: str, source: str) -> ConflictError:
-    return ConflictError(f"{zh}（依据：{source}）", f"{en} (rule: {source})")
+    return ConflictError(f"{zh}（依据：{source_text(source, 'zh')}）", f"{en} (rule: {source_text(source, 'en')})")
 
 
 def _pct(part: Fraction) -> str:
@@ -357,6 +357,7 @@ def stage_advisories(
     out: list[str] = []
     advice = profile.consent.advisory
     if spec.needs_consent and advice is not None:
+        cite = source_text(advice.source, lang)
         for threshold, agree, total, zh_what, en_what, unit in (
             (advice.households_threshold, ev.households_agree, ev.households_total, "同意户数", "households", ""),
             (advice.area_threshold, ev.area_agree_m2, ev.area_total_m2, "同意面积", "floor area", " m²"),
@@ -366,23 +367,23 @@ def stage_advisories(
             if agree is None or total is None or total == 0:
                 out.append(
                     f"advice: {label} has no {en_what} consent figures recorded; the advisory figure is "
-                    f"{threshold} (not enforced; {advice.source})"
+                    f"{threshold} (not enforced; {cite})"
                     if en
-                    else f"提示：“{label}”未记录{zh_what}，参考门槛为 {threshold}（不作强制；{advice.source}）"
+                    else f"提示：“{label}”未记录{zh_what}，参考门槛为 {threshold}（不作强制；{cite}）"
                 )
                 continue
             share = Fraction(agree) / Fraction(total)
             if share < threshold:
                 out.append(
                     f"advice: {label} {en_what} agreeing {agree}/{total}{unit} ({_pct(share)}) are below the "
-                    f"advisory {threshold}; recorded, not refused ({advice.source})"
+                    f"advisory {threshold}; recorded, not refused ({cite})"
                     if en
                     else f"提示：“{label}”{zh_what} {agree}/{total}{unit}（{_pct(share)}）低于参考门槛 {threshold}；"
-                    f"已记录，不作拒绝（{advice.source}）"
+                    f"已记录，不作拒绝（{cite}）"
                 )
     rule = next((p for p in profile.publicity if p.stage == stage), None)
     if spec.needs_publicity and rule is not None and rule.advisory_working_days is not None:
-        source = rule.advisory_source or rule.source
+        source = source_text(rule.advisory_source or rule.source, lang)
         days_needed = rule.advisory_working_days
         if ev.publicity_start is None or ev.publicity_end is None:
             out.append(
@@ -457,9 +458,10 @@ class DeadlineState:
             label = f"{label}, {self.days_left} days left" if en else f"{label}，还剩{self.days_left}天"
         elif self.status == "undated" and self.rule.due is not None:
             label += " (needs the plan year)" if en else "（需计划年度）"
+        source = source_text(self.rule.source, lang)
         if en:
-            return f"[{label}] due {due}: {self.rule.text.get(lang)} (stage: {stage}; rule: {self.rule.source})"
-        return f"[{label}] 期限 {due}：{self.rule.text.get(lang)}（阶段：{stage}；依据：{self.rule.source}）"
+            return f"[{label}] due {due}: {self.rule.text.get(lang)} (stage: {stage}; rule: {source})"
+        return f"[{label}] 期限 {due}：{self.rule.text.get(lang)}（阶段：{stage}；依据：{source}）"
 
 
 def deadline_states(
@@ -544,9 +546,9 @@ def project_status(
     state = min(pending, key=lambda s: s.due)
     rule, due, days_left = state.rule, state.due, state.days_left
     what = (
-        f"{rule.text.get(lang)} (due {due.isoformat()}; rule: {rule.source})"
+        f"{rule.text.get(lang)} (due {due.isoformat()}; rule: {source_text(rule.source, lang)})"
         if en
-        else f"{rule.text.get(lang)}（期限 {due.isoformat()}；依据：{rule.source}）"
+        else f"{rule.text.get(lang)}（期限 {due.isoformat()}；依据：{source_text(rule.source, lang)}）"
     )
     if state.status == "overdue":
         return "overdue", (f"overdue by {-days_left} days: {what}" if en else f"已逾期{-days_left}天：{what}")

@@ -19,9 +19,9 @@ import pandas as pd
 
 from geo.errors import DataError
 from geo.policy.candidates import CANDIDATE_FIELDS
-from geo.policy.profiles import Lang, Profile
+from geo.policy.profiles import Lang, Profile, source_text
 from geo.reports.csvfile import write_csv
-from geo.reports.labels import STATUS, reason_kind, source_text, words, zone_kind
+from geo.reports.labels import STATUS, reason_kind, words, zone_kind
 from geo.reports.xlsx import Book, Column, Context
 
 Format = Literal["json", "csv", "xlsx", "geojson"]

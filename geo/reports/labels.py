@@ -5,7 +5,7 @@ rule sources are shown through these tables, never as the codes the analyses use
 
 Rule sources cite Chinese documents, which read the same in both languages. Where a profile adds an assumption of
 its own (the seed is silent), its source holds both languages, Chinese first, separated by
-:data:`SOURCE_EN_MARK`; :func:`source_text` picks one.
+:data:`geo.policy.profiles.SOURCE_EN_MARK`; :func:`geo.policy.profiles.source_text` picks one.
 """
 
 from __future__ import annotations
@@ -17,9 +17,6 @@ import pandas as pd
 
 from geo.model import BUILDING_TYPES, STAGES, ZONE_KINDS
 from geo.policy.profiles import Profile
-
-#: Separates a source's Chinese text from its English text (``"假设：…… | en: assumption: ..."``).
-SOURCE_EN_MARK = " | en: "
 
 STATUS: dict[str, tuple[str, str]] = {
     "eligible": ("符合条件", "eligible"),
@@ -85,17 +82,6 @@ def policy_text(profile: Profile, lang: str) -> str:
     """The policy a file or page follows, for its heading: the profile's name and its document."""
     name = profile.name.get(lang)
     return f"{name} ({profile.document})" if lang == "en" else f"{name}（{profile.document}）"
-
-
-def source_text(source: Any, lang: str) -> str:
-    """A rule's source in one language: the part before :data:`SOURCE_EN_MARK` in Chinese, after it in English.
-
-    Sources without the mark are citations of Chinese documents and read the same in both languages.
-    """
-    if source is None:
-        return ""
-    zh, mark, en = str(source).partition(SOURCE_EN_MARK)
-    return en if (mark and lang == "en") else zh
 
 
 #: Kinds of eligibility reasons (the part of a reason code before ``:``), for rule sheets.

@@ -623,6 +623,21 @@ class Profile(_Frozen):
         return "\n".join(lines)
 
 
+#: Separates a source's Chinese text from its English text (``"假设：…… | en: assumption: ..."``).
+SOURCE_EN_MARK = " | en: "
+
+
+def source_text(source: Any, lang: str) -> str:
+    """A rule's source in one language: the part before :data:`SOURCE_EN_MARK` in Chinese, after it in English.
+
+    Sources without the mark are citations of Chinese documents and read the same in both languages.
+    """
+    if source is None:
+        return ""
+    zh, mark, en = str(source).partition(SOURCE_EN_MARK)
+    return en if (mark and lang == "en") else zh
+
+
 def list_profiles() -> list[str]:
     """Ids of the profiles shipped in this package (one ``*.yaml`` each): the registry."""
     return sorted(p.stem for p in PROFILE_DIR.glob("*.yaml"))
